@@ -1,0 +1,30 @@
+"""Settings for pytest: short timings so real workers finish quickly."""
+
+from .base import *  # noqa: F403
+from .base import DATABASES
+from .base import VAR_DIR
+from .base import env
+
+# Tests use their own Redis database so they never touch a running dev stack.
+REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/15")
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "mediaqueue-test",
+    }
+}
+
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="test-only-insecure-key")
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Worker processes started by the tests share the test database, so SQLite
+# must be a file rather than the default in-memory test database.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-mediaqueue.sqlite3")}
+
+JOBS_RETRY_BACKOFF_BASE_S = env.float("JOBS_RETRY_BACKOFF_BASE_S", default=0.5)
+JOBS_HEARTBEAT_INTERVAL_S = env.float("JOBS_HEARTBEAT_INTERVAL_S", default=0.5)
+JOBS_STALE_HEARTBEAT_S = env.float("JOBS_STALE_HEARTBEAT_S", default=3.0)
+JOBS_QUEUED_GRACE_S = env.float("JOBS_QUEUED_GRACE_S", default=0.0)
+JOBS_INSPECT_TIMEOUT_S = env.float("JOBS_INSPECT_TIMEOUT_S", default=0.5)

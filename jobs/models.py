@@ -1,0 +1,126 @@
+import uuid
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.core.validators import MaxValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class ProcessingJob(models.Model):
+    """One unit of background work; the database row, not Redis, is the record."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        RETRYING = "retrying", "Retrying"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING, Status.RETRYING)
+    FINISHED_STATUSES = (Status.COMPLETED, Status.FAILED, Status.CANCELLED)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    job_type = models.CharField(max_length=100)
+    content_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    object_id = models.CharField(max_length=64, blank=True, default="")
+    target = GenericForeignKey("content_type", "object_id")
+    queue = models.CharField(max_length=64)
+    priority = models.PositiveSmallIntegerField(
+        default=5, validators=[MaxValueValidator(9)], help_text="0-9, 9 is the most urgent."
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(100)])
+    progress_message = models.CharField(max_length=255, blank=True, default="")
+    attempts = models.PositiveIntegerField(default=0)
+    max_retries = models.PositiveIntegerField(default=3)
+    # Bumped on every (re)send; a message carries the value it was sent with,
+    # so a stale or duplicate message cannot claim the job a second time.
+    dispatch_generation = models.PositiveIntegerField(default=0)
+    params = models.JSONField(default=dict, blank=True)
+    result = models.JSONField(null=True, blank=True)
+    error_message = models.TextField(blank=True, default="")
+    traceback = models.TextField(blank=True, default="")
+    attempt_log = models.JSONField(default=list, blank=True)
+    worker = models.CharField(max_length=255, blank=True, default="")
+    queued_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)
+
+    class Meta:
+        ordering = ["-queued_at"]
+        indexes = [
+            models.Index(fields=["status", "job_type"], name="job_status_type_idx"),
+            models.Index(fields=["queue", "status"], name="job_queue_status_idx"),
+            models.Index(fields=["content_type", "object_id"], name="job_target_idx"),
+            models.Index(fields=["status", "heartbeat_at"], name="job_status_heartbeat_idx"),
+            models.Index(fields=["status", "completed_at"], name="job_status_completed_idx"),
+            models.Index(fields=["-queued_at"], name="job_queued_at_idx"),
+            models.Index(fields=["idempotency_key"], name="job_idempotency_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["idempotency_key"],
+                condition=Q(status__in=["queued", "running", "retrying"]),
+                name="job_idempotency_key_unique_active",
+            ),
+            models.CheckConstraint(condition=Q(priority__lte=9), name="job_priority_0_9"),
+            models.CheckConstraint(condition=Q(progress__lte=100), name="job_progress_0_100"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job_type} {self.id} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE_STATUSES
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.started_at and self.completed_at:
+            return (self.completed_at - self.started_at).total_seconds()
+        return None
+
+
+class QueueState(models.Model):
+    """The durable pause flag of one queue; workers read it when they start."""
+
+    name = models.CharField(max_length=64, primary_key=True)
+    is_paused = models.BooleanField(default=False)
+    paused_at = models.DateTimeField(null=True, blank=True)
+    paused_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "queue"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MetricsSnapshot(models.Model):
+    """Job counts and queue depths at one moment, taken by the periodic task."""
+
+    taken_at = models.DateTimeField(default=timezone.now, db_index=True)
+    counts_by_status = models.JSONField(default=dict)
+    queue_depths = models.JSONField(default=dict)
+    type_stats = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-taken_at"]
+
+    def __str__(self) -> str:
+        return f"metrics at {self.taken_at:%Y-%m-%d %H:%M}"

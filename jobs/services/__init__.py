@@ -1,0 +1,49 @@
+"""Every write of the job engine. Import from here: `from jobs import services`."""
+
+from jobs.services.dispatch import jobs_send_on_commit
+from jobs.services.execution import job_claim
+from jobs.services.execution import job_complete
+from jobs.services.execution import job_heartbeat
+from jobs.services.execution import job_progress_report
+from jobs.services.execution import job_record_failure
+from jobs.services.execution import retry_delay_s
+from jobs.services.maintenance import jobs_delete_finished
+from jobs.services.maintenance import metrics_snapshot_take
+from jobs.services.maintenance import queue_pause_flags_sync
+from jobs.services.maintenance import watchdog_run
+from jobs.services.queues import jobs_purge
+from jobs.services.queues import queue_names
+from jobs.services.queues import queue_pause
+from jobs.services.queues import queue_purge
+from jobs.services.queues import queue_resume
+from jobs.services.queues import queue_validate
+from jobs.services.schedules import schedules_setup
+from jobs.services.submission import job_cancel
+from jobs.services.submission import job_retry
+from jobs.services.submission import job_submit
+from jobs.services.submission import job_submit_batch
+
+__all__ = [
+    "job_cancel",
+    "job_claim",
+    "job_complete",
+    "job_heartbeat",
+    "job_progress_report",
+    "job_record_failure",
+    "job_retry",
+    "job_submit",
+    "job_submit_batch",
+    "jobs_delete_finished",
+    "jobs_purge",
+    "jobs_send_on_commit",
+    "metrics_snapshot_take",
+    "queue_names",
+    "queue_pause",
+    "queue_pause_flags_sync",
+    "queue_purge",
+    "queue_resume",
+    "queue_validate",
+    "retry_delay_s",
+    "schedules_setup",
+    "watchdog_run",
+]

@@ -1,0 +1,184 @@
+"""The job row's side of running a job: claim, progress, heartbeat, outcome.
+
+These run in worker processes on every job, so each is one conditional
+statement on the row: the hot path writes each state change once.
+"""
+
+import logging
+import random
+from typing import Any
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.db import transaction
+from django.utils import timezone
+
+from jobs.models import ProcessingJob
+from jobs.runtime import JobContext
+
+logger = logging.getLogger(__name__)
+
+S = ProcessingJob.Status
+
+
+def _claim_sql() -> str:
+    table = connection.ops.quote_name(ProcessingJob._meta.db_table)
+    return (
+        f"UPDATE {table} SET status = %s, attempts = attempts + 1, worker = %s, "
+        "started_at = %s, heartbeat_at = %s, progress = 0, progress_message = '' "
+        "WHERE id = %s AND dispatch_generation = %s AND status IN (%s, %s, %s) "
+        "AND attempts <= max_retries "
+        "RETURNING job_type, queue, params, content_type_id, object_id, attempts, max_retries"
+    )
+
+
+def job_claim(*, job_id: str, generation: int, worker: str) -> JobContext | None:
+    """Mark the job running for this delivery, in one statement; None when it must not run.
+
+    A running job may be claimed again: that is a redelivery after its
+    worker died. A message of an older generation, a finished or
+    cancelled job, or one past its attempt limit is not claimed.
+    """
+    now = timezone.now()
+    pk_field = ProcessingJob._meta.pk
+    datetime_field = ProcessingJob._meta.get_field("started_at")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _claim_sql(),
+            [
+                S.RUNNING,
+                worker,
+                datetime_field.get_db_prep_value(now, connection),
+                datetime_field.get_db_prep_value(now, connection),
+                pk_field.get_db_prep_value(job_id, connection),
+                generation,
+                S.QUEUED,
+                S.RETRYING,
+                S.RUNNING,
+            ],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        _explain_unclaimed(job_id=job_id, generation=generation)
+        return None
+    job_type, queue, raw_params, content_type_id, object_id, attempts, max_retries = row
+    params = ProcessingJob._meta.get_field("params").from_db_value(raw_params, None, connection)
+    target_type = None
+    if content_type_id:
+        content_type = ContentType.objects.get_for_id(content_type_id)
+        target_type = f"{content_type.app_label}.{content_type.model}"
+    return JobContext(
+        id=str(job_id),
+        job_type=job_type,
+        queue=queue,
+        params=params or {},
+        target_type=target_type,
+        target_id=object_id,
+        attempt=attempts,
+        max_retries=max_retries,
+    )
+
+
+def _explain_unclaimed(*, job_id: str, generation: int) -> None:
+    job = ProcessingJob.objects.filter(id=job_id).first()
+    if job is None:
+        logger.warning("job_dropped job_id=%s reason=deleted", job_id)
+    elif job.dispatch_generation != generation:
+        logger.info("job_dropped job_id=%s reason=superseded-message", job_id)
+    elif job.is_active and job.attempts > job.max_retries:
+        # Redelivered after its worker died on every attempt (e.g. OOM):
+        # running it again would loop forever.
+        updated = ProcessingJob.objects.filter(
+            id=job_id, dispatch_generation=generation, status__in=ProcessingJob.ACTIVE_STATUSES
+        ).update(
+            status=S.FAILED,
+            completed_at=timezone.now(),
+            error_message=(
+                f"redelivered after {job.attempts} attempts, past its limit of "
+                f"{job.max_retries + 1}; the worker died or was killed on each"
+            ),
+        )
+        logger.error("job_failed job_id=%s reason=attempts-exhausted-on-redelivery updated=%s", job_id, updated)
+    else:
+        logger.info("job_dropped job_id=%s reason=status-%s", job_id, job.status)
+
+
+def job_heartbeat(*, job_id: str) -> None:
+    """Show that a running job's worker is alive."""
+    ProcessingJob.objects.filter(id=job_id, status=S.RUNNING).update(heartbeat_at=timezone.now())
+
+
+def job_progress_report(*, job_id: str, percent: int, message: str = "") -> None:
+    """Record a running job's progress (0-100) and message; counts as a heartbeat."""
+    ProcessingJob.objects.filter(id=job_id, status=S.RUNNING).update(
+        progress=percent, progress_message=message[:255], heartbeat_at=timezone.now()
+    )
+
+
+def job_complete(*, job_id: str, generation: int, result: Any) -> bool:
+    """Record success, unless the job was cancelled or superseded meanwhile."""
+    now = timezone.now()
+    updated = ProcessingJob.objects.filter(
+        id=job_id, dispatch_generation=generation, status=S.RUNNING
+    ).update(
+        status=S.COMPLETED,
+        result=result,
+        progress=100,
+        completed_at=now,
+        heartbeat_at=now,
+        error_message="",
+        traceback="",
+    )
+    if not updated:
+        logger.info("job_result_discarded job_id=%s reason=no-longer-running", job_id)
+    return bool(updated)
+
+
+def retry_delay_s(*, attempt: int) -> float:
+    """Exponential backoff with jitter: half fixed, half random, capped."""
+    ceiling = min(
+        settings.JOBS_RETRY_BACKOFF_MAX_S,
+        settings.JOBS_RETRY_BACKOFF_BASE_S * (2 ** max(0, attempt - 1)),
+    )
+    return round(ceiling / 2 + random.uniform(0, ceiling / 2), 3)
+
+
+@transaction.atomic
+def job_record_failure(
+    *, job_id: str, generation: int, error: str, traceback_text: str, retryable: bool
+) -> float | None:
+    """Record a failed attempt: `retrying` with a delay in seconds (returned), or `failed`."""
+    job = (
+        ProcessingJob.objects.select_for_update()
+        .filter(id=job_id, dispatch_generation=generation, status=S.RUNNING)
+        .first()
+    )
+    if job is None:
+        return None
+    now = timezone.now()
+    entry: dict[str, Any] = {
+        "event": "attempt_failed",
+        "attempt": job.attempts,
+        "worker": job.worker,
+        "started_at": job.started_at.isoformat() if job.started_at else None,
+        "failed_at": now.isoformat(),
+        "error": error[:2000],
+    }
+    retry_in_s = None
+    if retryable and job.attempts <= job.max_retries:
+        retry_in_s = retry_delay_s(attempt=job.attempts)
+        entry["retry_in_s"] = retry_in_s
+        job.status = S.RETRYING
+    else:
+        job.status = S.FAILED
+        job.completed_at = now
+        job.traceback = traceback_text
+    job.error_message = error
+    job.attempt_log = [*job.attempt_log, entry]
+    job.save(update_fields=["status", "completed_at", "traceback", "error_message", "attempt_log"])
+    logger.info(
+        "job_attempt_failed job_id=%s attempt=%s status=%s retry_in_s=%s",
+        job_id, job.attempts, job.status, retry_in_s,
+    )
+    return retry_in_s

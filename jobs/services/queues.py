@@ -1,0 +1,120 @@
+"""Queue operations: pause, resume, purge."""
+
+import logging
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from jobs import broker
+from jobs.models import ProcessingJob
+from jobs.models import QueueState
+from jobs.services.control import workers_resume_consuming
+from jobs.services.control import workers_stop_consuming
+
+logger = logging.getLogger(__name__)
+
+
+def queue_names() -> list[str]:
+    """Every queue the engine knows: the configured ones and the job types' defaults."""
+    from jobs.registry import job_type_list
+
+    names = list(settings.JOBS_QUEUES)
+    for job_type in job_type_list():
+        if job_type.queue not in names:
+            names.append(job_type.queue)
+    return names
+
+
+def queue_validate(*, queue: str) -> None:
+    """Raise ValidationError for a queue name the engine doesn't know."""
+    if queue not in queue_names():
+        raise ValidationError(
+            {"queue": f"unknown queue {queue!r}; known queues: {', '.join(queue_names())}"}
+        )
+
+
+def queue_pause(*, queue: str, paused_by: Any = None) -> QueueState:
+    """Stop every worker starting jobs of a queue, also ones started later; loses nothing."""
+    queue_validate(queue=queue)
+    state, _ = QueueState.objects.update_or_create(
+        name=queue,
+        defaults={
+            "is_paused": True,
+            "paused_at": timezone.now(),
+            "paused_by": paused_by if getattr(paused_by, "pk", None) else None,
+        },
+    )
+    broker.mark_paused(queue, True)
+    workers_stop_consuming(queue=queue)
+    logger.info("queue_paused queue=%s", queue)
+    return state
+
+
+def queue_resume(*, queue: str) -> QueueState:
+    """Let workers consume a paused queue again; what waited in it runs."""
+    queue_validate(queue=queue)
+    state, _ = QueueState.objects.update_or_create(
+        name=queue, defaults={"is_paused": False, "paused_at": None, "paused_by": None}
+    )
+    broker.mark_paused(queue, False)
+    workers_resume_consuming(queue=queue)
+    logger.info("queue_resumed queue=%s", queue)
+    return state
+
+
+def _job_ids(task_ids: set[str]) -> list[uuid.UUID]:
+    ids = []
+    for task_id in task_ids:
+        try:
+            ids.append(uuid.UUID(task_id))
+        except ValueError:
+            continue
+    return ids
+
+
+def _cancel_waiting(filter_q: Q, reason: str) -> int:
+    return (
+        ProcessingJob.objects.filter(filter_q)
+        .filter(status__in=[ProcessingJob.Status.QUEUED, ProcessingJob.Status.RETRYING])
+        .update(
+            status=ProcessingJob.Status.CANCELLED,
+            completed_at=timezone.now(),
+            error_message=reason,
+        )
+    )
+
+
+def queue_purge(*, queue: str) -> int:
+    """Remove a queue's waiting messages from Redis and cancel its waiting jobs; returns the count.
+
+    Jobs of the queue that a worker has prefetched are cancelled too, so
+    their messages are dropped on arrival.
+    """
+    queue_validate(queue=queue)
+    with transaction.atomic():
+        removed = broker.purge_queue(queue)
+        cancelled = _cancel_waiting(
+            Q(id__in=_job_ids(removed)) | Q(queue=queue), f"purged from queue {queue}"
+        )
+    logger.info("queue_purged queue=%s messages=%d jobs=%d", queue, len(removed), cancelled)
+    return cancelled
+
+
+def jobs_purge(*, job_ids: list[Any]) -> int:
+    """Remove the waiting messages of these jobs and cancel them; returns how many were cancelled."""
+    waiting = ProcessingJob.objects.filter(
+        id__in=job_ids,
+        status__in=[ProcessingJob.Status.QUEUED, ProcessingJob.Status.RETRYING],
+    ).values_list("id", "queue")
+    by_queue: dict[str, set[str]] = {}
+    for job_id, queue in waiting:
+        by_queue.setdefault(queue, set()).add(str(job_id))
+    for queue, ids in by_queue.items():
+        broker.remove_waiting_messages(queue, ids)
+    ids = [job_id for ids in by_queue.values() for job_id in ids]
+    return _cancel_waiting(Q(id__in=ids), "purged")

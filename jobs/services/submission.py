@@ -1,0 +1,236 @@
+"""Submitting, cancelling and retrying jobs."""
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
+from django.db import models
+from django.db import transaction
+from django.utils import timezone
+
+from jobs.errors import JobStateConflict
+from jobs.models import ProcessingJob
+from jobs.registry import JobType
+from jobs.registry import job_type_get
+from jobs.services.dispatch import jobs_send_on_commit
+from jobs.services.queues import queue_validate
+
+logger = logging.getLogger(__name__)
+
+
+def _job_type_or_error(job_type: str) -> JobType:
+    try:
+        return job_type_get(job_type)
+    except KeyError:
+        raise ValidationError({"job_type": f"unknown job type {job_type!r}"}) from None
+
+
+def _priority_or_error(priority: Any) -> int:
+    if isinstance(priority, bool) or not isinstance(priority, int) or not 0 <= priority <= 9:
+        raise ValidationError({"priority": f"priority must be an integer 0-9, not {priority!r}"})
+    return priority
+
+
+def _existing_for_idempotency_key(key: str) -> ProcessingJob | None:
+    """The job a replay of this key refers to: an active or completed one."""
+    return (
+        ProcessingJob.objects.filter(idempotency_key=key)
+        .exclude(status__in=[ProcessingJob.Status.FAILED, ProcessingJob.Status.CANCELLED])
+        .order_by("-queued_at")
+        .first()
+    )
+
+
+def _build_job(
+    *,
+    spec: JobType,
+    target: models.Model | None,
+    params: dict | None,
+    queue: str | None,
+    priority: int | None,
+    submitted_by: Any,
+    idempotency_key: str | None,
+    max_retries: int | None,
+) -> ProcessingJob:
+    if params is not None and not isinstance(params, dict):
+        raise ValidationError({"params": "params must be a JSON object"})
+    queue = queue or spec.queue
+    queue_validate(queue=queue)
+    if max_retries is None:
+        max_retries = spec.max_retries
+    if max_retries is None:
+        max_retries = settings.JOBS_DEFAULT_MAX_RETRIES
+    job = ProcessingJob(
+        job_type=spec.name,
+        queue=queue,
+        priority=_priority_or_error(spec.priority if priority is None else priority),
+        params=params or {},
+        max_retries=max_retries,
+        submitted_by=submitted_by if getattr(submitted_by, "pk", None) else None,
+        idempotency_key=idempotency_key or None,
+    )
+    if target is not None:
+        job.content_type = ContentType.objects.get_for_model(target)
+        job.object_id = str(target.pk)
+    return job
+
+
+def job_submit(
+    *,
+    job_type: str,
+    target: models.Model | None = None,
+    params: dict | None = None,
+    queue: str | None = None,
+    priority: int | None = None,
+    submitted_by: Any = None,
+    idempotency_key: str | None = None,
+    max_retries: int | None = None,
+) -> ProcessingJob:
+    """Write a queued job in the caller's transaction; its message is sent on commit.
+
+    Idempotent per `idempotency_key`: a replay returns the active or completed
+    job that key already names.
+    """
+    spec = _job_type_or_error(job_type)
+    if idempotency_key:
+        existing = _existing_for_idempotency_key(idempotency_key)
+        if existing is not None:
+            return existing
+    job = _build_job(
+        spec=spec,
+        target=target,
+        params=params,
+        queue=queue,
+        priority=priority,
+        submitted_by=submitted_by,
+        idempotency_key=idempotency_key,
+        max_retries=max_retries,
+    )
+    if idempotency_key:
+        try:
+            with transaction.atomic():
+                job.save(force_insert=True)
+        except IntegrityError:
+            # A concurrent submit with the same key won the race.
+            existing = _existing_for_idempotency_key(idempotency_key)
+            if existing is None:
+                raise
+            return existing
+    else:
+        job.save(force_insert=True)
+    jobs_send_on_commit(jobs=[job])
+    return job
+
+
+@transaction.atomic
+def job_submit_batch(
+    *,
+    job_type: str,
+    items: list[dict[str, Any]],
+    queue: str | None = None,
+    priority: int | None = None,
+    submitted_by: Any = None,
+) -> list[ProcessingJob]:
+    """Write many queued jobs in one transaction; their messages go out together on commit.
+
+    Each item may hold `target` and `params`.
+    """
+    spec = _job_type_or_error(job_type)
+    jobs = [
+        _build_job(
+            spec=spec,
+            target=item.get("target"),
+            params=item.get("params"),
+            queue=queue,
+            priority=priority,
+            submitted_by=submitted_by,
+            idempotency_key=None,
+            max_retries=None,
+        )
+        for item in items
+    ]
+    ProcessingJob.objects.bulk_create(jobs, batch_size=500)
+    jobs_send_on_commit(jobs=jobs)
+    return jobs
+
+
+def _log_entry(event: str, **details: Any) -> dict[str, Any]:
+    return {"event": event, "at": timezone.now().isoformat(), **details}
+
+
+def job_cancel(*, job_id: Any, cancelled_by: Any = None) -> ProcessingJob:
+    """Cancel an active job: a queued one never starts, a running one is terminated.
+
+    Raises JobStateConflict for a job that already finished.
+    """
+    from jobs.services.control import job_terminate
+
+    with transaction.atomic():
+        job = ProcessingJob.objects.select_for_update().get(id=job_id)
+        if job.status not in ProcessingJob.ACTIVE_STATUSES:
+            raise JobStateConflict(
+                f"job {job.id} is {job.status}; only queued, retrying or running jobs can be cancelled"
+            )
+        was_running = job.status == ProcessingJob.Status.RUNNING
+        by = getattr(cancelled_by, "username", "") or "system"
+        job.attempt_log = [
+            *job.attempt_log,
+            _log_entry("cancelled", by=by, previous_status=job.status, attempt=job.attempts),
+        ]
+        job.status = ProcessingJob.Status.CANCELLED
+        job.completed_at = timezone.now()
+        job.error_message = f"cancelled by {by}"
+        job.save(update_fields=["status", "completed_at", "error_message", "attempt_log"])
+    if was_running:
+        job_terminate(job_id=str(job.id), worker=job.worker)
+    logger.info("job_cancelled job_id=%s was_running=%s by=%s", job.id, was_running, by)
+    return job
+
+
+def job_retry(*, job_id: Any, retried_by: Any = None) -> ProcessingJob:
+    """Run a failed or cancelled job again as a new attempt; its history is kept.
+
+    Raises JobStateConflict for a job that is active or completed.
+    """
+    with transaction.atomic():
+        job = ProcessingJob.objects.select_for_update().get(id=job_id)
+        if job.status not in (ProcessingJob.Status.FAILED, ProcessingJob.Status.CANCELLED):
+            raise JobStateConflict(
+                f"job {job.id} is {job.status}; only failed or cancelled jobs can be retried"
+            )
+        by = getattr(retried_by, "username", "") or "system"
+        job.attempt_log = [
+            *job.attempt_log,
+            _log_entry(
+                "manual_retry",
+                by=by,
+                previous_status=job.status,
+                previous_attempts=job.attempts,
+                previous_error=job.error_message,
+            ),
+        ]
+        job.status = ProcessingJob.Status.QUEUED
+        job.attempts = 0
+        job.dispatch_generation += 1
+        job.progress = 0
+        job.progress_message = ""
+        job.result = None
+        job.error_message = ""
+        job.traceback = ""
+        job.worker = ""
+        job.queued_at = timezone.now()
+        job.started_at = None
+        job.completed_at = None
+        job.heartbeat_at = None
+        try:
+            with transaction.atomic():
+                job.save()
+        except IntegrityError:
+            raise JobStateConflict(
+                f"another active job holds idempotency key {job.idempotency_key!r}"
+            ) from None
+        jobs_send_on_commit(jobs=[job])
+    return job

@@ -1,0 +1,77 @@
+"""Tasks of the engine itself: the diagnostic job type and the periodic upkeep."""
+
+import logging
+
+from celery import shared_task
+
+from jobs import services
+from jobs.diagnostic import DiagnosticParamsSerializer
+from jobs.diagnostic import diagnostic_run
+from jobs.registry import register_job_type
+from jobs.schedules import Schedule
+from jobs.schedules import register_schedule
+
+logger = logging.getLogger(__name__)
+
+register_job_type(
+    "jobs.diagnostic",
+    queue="default",
+    priority=5,
+    soft_time_limit_s=3700,
+    time_limit_s=3760,
+    staff_submittable=True,
+    params_serializer=DiagnosticParamsSerializer,
+)(diagnostic_run)
+
+
+@shared_task(name="jobs.watchdog", ignore_result=False)
+def watchdog() -> dict:
+    """Re-send lost messages, recover or fail stuck running jobs."""
+    return services.watchdog_run()
+
+
+@shared_task(name="jobs.cleanup_old_jobs")
+def cleanup_old_jobs(older_than_days: int | None = None) -> int:
+    """Delete finished jobs past the retention."""
+    return services.jobs_delete_finished(older_than_days=older_than_days)
+
+
+@shared_task(name="jobs.metrics_snapshot")
+def metrics_snapshot() -> int:
+    """Store a snapshot of counts and queue depths."""
+    return services.metrics_snapshot_take().pk
+
+
+register_schedule(
+    Schedule(
+        name="jobs: watchdog",
+        task="jobs.watchdog",
+        every_s=15 * 60,
+        description="Re-send queued jobs whose message was lost; recover or fail stuck running jobs.",
+    )
+)
+register_schedule(
+    Schedule(
+        name="jobs: cleanup old jobs",
+        task="jobs.cleanup_old_jobs",
+        crontab={"minute": "0", "hour": "2"},
+        kwargs={"older_than_days": 30},
+        description="Delete completed, failed and cancelled jobs older than 30 days.",
+    )
+)
+register_schedule(
+    Schedule(
+        name="jobs: cleanup expired results",
+        task="celery.backend_cleanup",
+        crontab={"minute": "30", "hour": "3"},
+        description="Delete Celery task results past CELERY_RESULT_EXPIRES.",
+    )
+)
+register_schedule(
+    Schedule(
+        name="jobs: metrics snapshot",
+        task="jobs.metrics_snapshot",
+        every_s=5 * 60,
+        description="Store job counts and queue depths.",
+    )
+)
