@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from kombu import pools as kombu_pools
 from django.conf import settings
 from django.db import connection
 from rest_framework.authtoken.models import Token
@@ -214,10 +215,13 @@ def private_redis(settings):
     settings.CELERY_BROKER_URL = url
 
     def use(broker_url: str) -> None:
+        # Celery and kombu cache connection and producer pools per process;
+        # drop them all so the next publish connects to broker_url.
         app.conf.broker_url = broker_url
         app.pool.force_close_all()
         app._pool = None
         app.amqp._producer_pool = None
+        kombu_pools.reset()
         broker._client_for.cache_clear()
 
     use(url)

@@ -155,6 +155,10 @@ CELERY_BROKER_VISIBILITY_TIMEOUT_S = env.int(
 )
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT_S,
+    # How often a worker sweeps the unacknowledged messages of dead workers
+    # back into their queues: about interval x throttle seconds.
+    "unacked_restore_interval": env.int("CELERY_BROKER_UNACKED_RESTORE_INTERVAL_S", default=10),
+    "unacked_restore_throttle": env.int("CELERY_BROKER_UNACKED_RESTORE_THROTTLE", default=10),
     "priority_steps": list(range(10)),
     "sep": ":",
     "queue_order_strategy": "priority",

@@ -57,13 +57,14 @@ def _fail_stale(job: ProcessingJob, *, reason: str) -> bool:
     )
 
 
-def _recover_stuck_running(now: Any) -> dict[str, int]:
+def _recover_stuck_running(now: Any) -> tuple[dict[str, int], set[Any]]:
     stale_before = now - timedelta(seconds=settings.JOBS_STALE_HEARTBEAT_S)
     quiet_before = now - timedelta(seconds=2 * settings.JOBS_HEARTBEAT_INTERVAL_S)
     running = list(ProcessingJob.objects.filter(status=S.RUNNING))
     counts = {"requeued_running": 0, "failed_running": 0}
+    handled: set[Any] = set()
     if not running:
-        return counts
+        return counts, handled
     alive = selectors.worker_names_alive()
     for job in running:
         heartbeat_at = job.heartbeat_at or job.started_at or job.queued_at
@@ -73,20 +74,21 @@ def _recover_stuck_running(now: Any) -> dict[str, int]:
             reason = f"worker {job.worker or '?'} no longer answers"
         else:
             continue
+        handled.add(job.id)
         if job.attempts > job.max_retries:
             counts["failed_running"] += _fail_stale(job, reason=reason)
         else:
             counts["requeued_running"] += _resend(job, event="watchdog_requeue", reason=reason)
         logger.warning("watchdog_stuck_job job_id=%s reason=%s", job.id, reason)
-    return counts
+    return counts, handled
 
 
-def _resend_lost_messages(now: Any) -> int:
+def _resend_lost_messages(now: Any, *, skip: set[Any]) -> int:
     grace_before = now - timedelta(seconds=settings.JOBS_QUEUED_GRACE_S)
     waiting = list(
         ProcessingJob.objects.filter(
             Q(status=S.QUEUED, queued_at__lte=grace_before) | Q(status=S.RETRYING)
-        )
+        ).exclude(id__in=skip)
     )
     if not waiting:
         return 0
@@ -111,8 +113,9 @@ def watchdog_run() -> dict[str, int]:
     """
     now = timezone.now()
     paused = queue_pause_flags_sync()
-    summary = _recover_stuck_running(now)
-    summary["resent_queued"] = _resend_lost_messages(now)
+    summary, requeued = _recover_stuck_running(now)
+    # Jobs just requeued are sent on commit: their message may not be out yet.
+    summary["resent_queued"] = _resend_lost_messages(now, skip=requeued)
     summary["paused_queues"] = len(paused)
     logger.info("watchdog_run %s", " ".join(f"{key}={value}" for key, value in summary.items()))
     return summary
