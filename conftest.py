@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 import redis
-from kombu import pools as kombu_pools
 from django.conf import settings
 from django.db import connection
+from kombu import pools as kombu_pools
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -28,12 +28,16 @@ def media_in_tmp(settings, tmp_path):
 
 @pytest.fixture
 def user(django_user_model):
-    return django_user_model.objects.create_user(username="alice", password="alice-pass-123")
+    return django_user_model.objects.create_user(
+        username="alice", password="alice-pass-123"
+    )
 
 
 @pytest.fixture
 def other_user(django_user_model):
-    return django_user_model.objects.create_user(username="bob", password="bob-pass-123")
+    return django_user_model.objects.create_user(
+        username="bob", password="bob-pass-123"
+    )
 
 
 @pytest.fixture
@@ -83,7 +87,9 @@ def _test_database_url() -> str:
 def _flush_broker() -> None:
     url = settings.CELERY_BROKER_URL
     if url.rstrip("/").endswith(":6379/0") or url.rstrip("/").endswith(":6379"):
-        raise RuntimeError("refusing to flush Redis database 0 of 127.0.0.1:6379 in tests")
+        raise RuntimeError(
+            "refusing to flush Redis database 0 of 127.0.0.1:6379 in tests"
+        )
     redis.Redis.from_url(url).flushdb()
 
 
@@ -109,14 +115,29 @@ class WorkerProcess:
             "CELERY_SKIP_CHECKS": "1",
             **extra_env,
         }
-        self.log_path = Path(settings.MEDIA_ROOT).parent / f"{self.name.split('@')[0]}.log"
+        self.log_path = (
+            Path(settings.MEDIA_ROOT).parent / f"{self.name.split('@')[0]}.log"
+        )
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = open(self.log_path, "wb")  # noqa: SIM115  (closed in stop())
         self.process = subprocess.Popen(
             [
-                sys.executable, "-m", "celery", "-A", "config", "worker",
-                "-Q", queues, "-c", str(concurrency), "-n", self.name,
-                "--without-mingle", "--without-gossip", "-l", "info",
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "-Q",
+                queues,
+                "-c",
+                str(concurrency),
+                "-n",
+                self.name,
+                "--without-mingle",
+                "--without-gossip",
+                "-l",
+                "info",
             ],
             cwd=PROJECT_DIR,
             env=env,
@@ -160,9 +181,16 @@ def start_worker(clean_broker):
     """Start real worker processes: `start_worker(queues="default", concurrency=1, env={...})`."""
     workers: list[WorkerProcess] = []
 
-    def start(*, queues: str = "high,medium,low,default,video,maintenance",
-              concurrency: int = 2, env: dict[str, str] | None = None, wait: bool = True):
-        worker = WorkerProcess(queues=queues, concurrency=concurrency, extra_env=env or {})
+    def start(
+        *,
+        queues: str = "high,medium,low,default,video,maintenance",
+        concurrency: int = 2,
+        env: dict[str, str] | None = None,
+        wait: bool = True,
+    ):
+        worker = WorkerProcess(
+            queues=queues, concurrency=concurrency, extra_env=env or {}
+        )
         workers.append(worker)
         return worker.wait_ready() if wait else worker
 
@@ -197,8 +225,17 @@ def private_redis(settings):
 
     port = _free_port()
     server = subprocess.Popen(
-        [_redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1",
-         "--save", "", "--appendonly", "no"],
+        [
+            _redis_server_binary(),
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -231,7 +268,9 @@ def private_redis(settings):
     server.wait(timeout=10)
 
 
-def wait_for(predicate, *, timeout_s: float = 20, interval_s: float = 0.1, message: str = ""):
+def wait_for(
+    predicate, *, timeout_s: float = 20, interval_s: float = 0.1, message: str = ""
+):
     """Poll until predicate() is truthy; return its value or fail the test."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:

@@ -11,7 +11,6 @@ from functools import lru_cache
 import redis
 from django.conf import settings
 
-PAUSED_QUEUES_KEY = "mediaqueue:paused-queues"
 UNACKED_KEY = "unacked"
 UNACKED_INDEX_KEY = "unacked_index"
 
@@ -36,7 +35,9 @@ def broker_client() -> redis.Redis:
 
 
 def priority_steps() -> list[int]:
-    return list(settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("priority_steps", [0, 3, 6, 9]))
+    return list(
+        settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("priority_steps", [0, 3, 6, 9])
+    )
 
 
 def queue_keys(queue: str) -> list[str]:
@@ -81,7 +82,9 @@ def waiting_task_ids(queue: str) -> set[str]:
         for key in queue_keys(queue):
             pipe.lrange(key, 0, -1)
         batches = pipe.execute()
-    return {task_id for batch in batches for raw in batch if (task_id := _task_id_of(raw))}
+    return {
+        task_id for batch in batches for raw in batch if (task_id := _task_id_of(raw))
+    }
 
 
 def unacked_task_ids() -> set[str]:
@@ -98,7 +101,12 @@ def purge_queue(queue: str) -> set[str]:
             pipe.lrange(key, 0, -1)
         pipe.delete(*keys)
         replies = pipe.execute()
-    return {task_id for batch in replies[:-1] for raw in batch if (task_id := _task_id_of(raw))}
+    return {
+        task_id
+        for batch in replies[:-1]
+        for raw in batch
+        if (task_id := _task_id_of(raw))
+    }
 
 
 def remove_waiting_messages(queue: str, task_ids: set[str]) -> set[str]:
@@ -111,31 +119,6 @@ def remove_waiting_messages(queue: str, task_ids: set[str]) -> set[str]:
             if task_id in task_ids and client.lrem(key, 0, raw):
                 removed.add(task_id)
     return removed
-
-
-def paused_queues() -> set[str]:
-    return {name.decode() for name in broker_client().smembers(PAUSED_QUEUES_KEY)}
-
-
-def is_queue_paused(queue: str) -> bool:
-    return bool(broker_client().sismember(PAUSED_QUEUES_KEY, queue))
-
-
-def set_paused_queues(paused: set[str]) -> None:
-    """Replace the set of paused queues that workers check before starting a job."""
-    with broker_client().pipeline(transaction=True) as pipe:
-        pipe.delete(PAUSED_QUEUES_KEY)
-        if paused:
-            pipe.sadd(PAUSED_QUEUES_KEY, *paused)
-        pipe.execute()
-
-
-def mark_paused(queue: str, paused: bool) -> None:
-    client = broker_client()
-    if paused:
-        client.sadd(PAUSED_QUEUES_KEY, queue)
-    else:
-        client.srem(PAUSED_QUEUES_KEY, queue)
 
 
 def ping() -> bool:

@@ -24,6 +24,8 @@ class DiagnosticFailure(RuntimeError):
 
 def diagnostic_run(job: JobContext) -> Any:
     """Sleep `sleep_s` in `progress_steps` steps, fail the first `fail_times` attempts, return `result`."""
+    if not job.params:
+        return None  # the no-op the throughput benchmark measures
     params = DiagnosticParamsSerializer(data=job.params)
     if not params.is_valid():
         raise PermanentJobError(f"bad diagnostic params: {params.errors}")

@@ -7,3 +7,7 @@ class JobStateConflict(Exception):
 
 class PermanentJobError(Exception):
     """Raised by a job to fail at once: retrying cannot help."""
+
+
+class QueuePaused(Exception):
+    """The job's queue is paused: its message must go back to the broker."""

@@ -32,10 +32,16 @@ class ProcessingJob(models.Model):
     target = GenericForeignKey("content_type", "object_id")
     queue = models.CharField(max_length=64)
     priority = models.PositiveSmallIntegerField(
-        default=5, validators=[MaxValueValidator(9)], help_text="0-9, 9 is the most urgent."
+        default=5,
+        validators=[MaxValueValidator(9)],
+        help_text="0-9, 9 is the most urgent.",
     )
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
-    progress = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(100)])
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.QUEUED
+    )
+    progress = models.PositiveSmallIntegerField(
+        default=0, validators=[MaxValueValidator(100)]
+    )
     progress_message = models.CharField(max_length=255, blank=True, default="")
     attempts = models.PositiveIntegerField(default=0)
     max_retries = models.PositiveIntegerField(default=3)
@@ -63,8 +69,12 @@ class ProcessingJob(models.Model):
             models.Index(fields=["status", "job_type"], name="job_status_type_idx"),
             models.Index(fields=["queue", "status"], name="job_queue_status_idx"),
             models.Index(fields=["content_type", "object_id"], name="job_target_idx"),
-            models.Index(fields=["status", "heartbeat_at"], name="job_status_heartbeat_idx"),
-            models.Index(fields=["status", "completed_at"], name="job_status_completed_idx"),
+            models.Index(
+                fields=["status", "heartbeat_at"], name="job_status_heartbeat_idx"
+            ),
+            models.Index(
+                fields=["status", "completed_at"], name="job_status_completed_idx"
+            ),
             models.Index(fields=["-queued_at"], name="job_queued_at_idx"),
             models.Index(fields=["idempotency_key"], name="job_idempotency_idx"),
         ]
@@ -74,8 +84,12 @@ class ProcessingJob(models.Model):
                 condition=Q(status__in=["queued", "running", "retrying"]),
                 name="job_idempotency_key_unique_active",
             ),
-            models.CheckConstraint(condition=Q(priority__lte=9), name="job_priority_0_9"),
-            models.CheckConstraint(condition=Q(progress__lte=100), name="job_progress_0_100"),
+            models.CheckConstraint(
+                condition=Q(priority__lte=9), name="job_priority_0_9"
+            ),
+            models.CheckConstraint(
+                condition=Q(progress__lte=100), name="job_progress_0_100"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -82,7 +82,9 @@ def register_job_type(
             retry_for=retry_for,
             staff_submittable=staff_submittable,
             params_serializer=params_serializer,
-            description=(func.__doc__ or "").strip().splitlines()[0] if func.__doc__ else "",
+            description=(func.__doc__ or "").strip().splitlines()[0]
+            if func.__doc__
+            else "",
             task=job_task,
         )
         return func

@@ -18,13 +18,18 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import ValidationError
 from django.db import close_old_connections
 
-from jobs import broker
 from jobs.errors import PermanentJobError
+from jobs.errors import QueuePaused
 
 logger = logging.getLogger(__name__)
 
 # Errors no retry can mend: fail the job at once.
-PERMANENT_ERRORS = (PermanentJobError, ValidationError, ObjectDoesNotExist, SoftTimeLimitExceeded)
+PERMANENT_ERRORS = (
+    PermanentJobError,
+    ValidationError,
+    ObjectDoesNotExist,
+    SoftTimeLimitExceeded,
+)
 
 
 @dataclass
@@ -52,7 +57,12 @@ class JobContext:
             self.task.update_state(
                 task_id=self.id,
                 state="PROGRESS",
-                meta={"current": current, "total": total, "percent": percent, "message": message},
+                meta={
+                    "current": current,
+                    "total": total,
+                    "percent": percent,
+                    "message": message,
+                },
             )
             self.reported_progress = True
 
@@ -74,7 +84,9 @@ class _Heartbeat:
         self.job_id = job_id
         if self._thread is None or self._pid != os.getpid():
             self._pid = os.getpid()
-            self._thread = threading.Thread(target=self._beat_forever, daemon=True, name="job-heartbeat")
+            self._thread = threading.Thread(
+                target=self._beat_forever, daemon=True, name="job-heartbeat"
+            )
             self._thread.start()
 
     def untrack(self) -> None:
@@ -111,11 +123,19 @@ class JobTask(Task):
         from jobs.registry import job_type_get
 
         eager = bool(self.request.is_eager)
-        if not eager:
-            self._defer_if_paused()
-        job = services.job_claim(
-            job_id=job_id, generation=generation, worker=self.request.hostname or f"inline@{os.getpid()}"
-        )
+        try:
+            job = services.job_claim(
+                job_id=job_id,
+                generation=generation,
+                worker=self.request.hostname or f"inline@{os.getpid()}",
+                # An operator's explicit drain runs a paused queue too.
+                respect_pause=not eager,
+            )
+        except QueuePaused as paused:
+            # A message taken just before its queue was paused goes back to
+            # Redis; the pause also stopped this worker consuming from it.
+            time.sleep(1)
+            raise Reject(f"queue {paused} is paused", requeue=True) from None
         if job is None:
             raise Ignore()  # cancelled, finished, superseded or deleted: drop the message
         job.task = self
@@ -124,7 +144,9 @@ class JobTask(Task):
         try:
             result = spec.func(job)
         except Exception as exc:
-            retryable = isinstance(exc, spec.retry_for) and not isinstance(exc, PERMANENT_ERRORS)
+            retryable = isinstance(exc, spec.retry_for) and not isinstance(
+                exc, PERMANENT_ERRORS
+            )
             retry_in_s = services.job_record_failure(
                 job_id=job_id,
                 generation=generation,
@@ -140,13 +162,7 @@ class JobTask(Task):
         services.job_complete(job_id=job_id, generation=generation, result=result)
         if job.reported_progress:
             # Leave the Celery state at SUCCESS, not at the last PROGRESS.
-            self.backend.store_result(job_id, result, states.SUCCESS, request=self.request)
+            self.backend.store_result(
+                job_id, result, states.SUCCESS, request=self.request
+            )
         return result
-
-    def _defer_if_paused(self) -> None:
-        queue = (self.request.delivery_info or {}).get("routing_key")
-        if queue and broker.is_queue_paused(queue):
-            # A message taken just before its queue was paused goes back to
-            # Redis; the pause also stopped this worker consuming from it.
-            time.sleep(1)
-            raise Reject(f"queue {queue} is paused", requeue=True)

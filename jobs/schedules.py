@@ -21,7 +21,9 @@ _SCHEDULES: dict[str, Schedule] = {}
 
 def register_schedule(schedule: Schedule) -> None:
     if (schedule.every_s is None) == (schedule.crontab is None):
-        raise ValueError(f"schedule {schedule.name} needs exactly one of every_s or crontab")
+        raise ValueError(
+            f"schedule {schedule.name} needs exactly one of every_s or crontab"
+        )
     _SCHEDULES[schedule.name] = schedule
 
 

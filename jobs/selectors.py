@@ -39,21 +39,31 @@ def job_list_failed(*, limit: int = 50) -> QuerySet[ProcessingJob]:
 
 def job_counts_by_status() -> dict[str, int]:
     counts = dict.fromkeys(S.values, 0)
-    for row in ProcessingJob.objects.values("status").annotate(n=Count("id")).order_by():
+    for row in (
+        ProcessingJob.objects.values("status").annotate(n=Count("id")).order_by()
+    ):
         counts[row["status"]] = row["n"]
     return counts
 
 
 def job_counts_by_type() -> dict[str, dict[str, int]]:
     counts: dict[str, dict[str, int]] = {}
-    for row in ProcessingJob.objects.values("job_type", "status").annotate(n=Count("id")).order_by():
-        counts.setdefault(row["job_type"], dict.fromkeys(S.values, 0))[row["status"]] = row["n"]
+    for row in (
+        ProcessingJob.objects.values("job_type", "status")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        counts.setdefault(row["job_type"], dict.fromkeys(S.values, 0))[
+            row["status"]
+        ] = row["n"]
     return counts
 
 
 def job_type_stats() -> list[dict[str, Any]]:
     """Per job type: finished counts, success and failure rates, average run time in seconds."""
-    duration = ExpressionWrapper(F("completed_at") - F("started_at"), output_field=DurationField())
+    duration = ExpressionWrapper(
+        F("completed_at") - F("started_at"), output_field=DurationField()
+    )
     rows = (
         ProcessingJob.objects.values("job_type")
         .annotate(
@@ -75,10 +85,16 @@ def job_type_stats() -> list[dict[str, Any]]:
                 "completed": row["completed"],
                 "failed": row["failed"],
                 "cancelled": row["cancelled"],
-                "success_rate": round(row["completed"] / finished, 4) if finished else None,
-                "failure_rate": round(row["failed"] / finished, 4) if finished else None,
+                "success_rate": round(row["completed"] / finished, 4)
+                if finished
+                else None,
+                "failure_rate": round(row["failed"] / finished, 4)
+                if finished
+                else None,
                 "avg_duration_s": (
-                    round(row["avg_duration"].total_seconds(), 3) if row["avg_duration"] else None
+                    round(row["avg_duration"].total_seconds(), 3)
+                    if row["avg_duration"]
+                    else None
                 ),
             }
         )
@@ -95,7 +111,9 @@ def queue_list() -> list[dict[str, Any]]:
     except Exception:
         logger.exception("queue depth unavailable")
         depths = dict.fromkeys(names)
-    paused = set(QueueState.objects.filter(is_paused=True).values_list("name", flat=True))
+    paused = set(
+        QueueState.objects.filter(is_paused=True).values_list("name", flat=True)
+    )
     running = dict(
         ProcessingJob.objects.filter(status=S.RUNNING)
         .values("queue")
@@ -103,7 +121,12 @@ def queue_list() -> list[dict[str, Any]]:
         .values_list("queue", "n")
     )
     return [
-        {"name": name, "depth": depths.get(name), "paused": name in paused, "active": running.get(name, 0)}
+        {
+            "name": name,
+            "depth": depths.get(name),
+            "paused": name in paused,
+            "active": running.get(name, 0),
+        }
         for name in names
     ]
 

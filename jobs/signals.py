@@ -11,11 +11,18 @@ logger = logging.getLogger("jobs.events")
 
 @signals.task_prerun.connect
 def log_task_prerun(sender=None, task_id=None, task=None, **kwargs) -> None:
-    logger.info("task_prerun task_id=%s task=%s retries=%s", task_id, task.name, task.request.retries)
+    logger.info(
+        "task_prerun task_id=%s task=%s retries=%s",
+        task_id,
+        task.name,
+        task.request.retries,
+    )
 
 
 @signals.task_postrun.connect
-def log_task_postrun(sender=None, task_id=None, task=None, state=None, **kwargs) -> None:
+def log_task_postrun(
+    sender=None, task_id=None, task=None, state=None, **kwargs
+) -> None:
     logger.info("task_postrun task_id=%s task=%s state=%s", task_id, task.name, state)
 
 
@@ -23,7 +30,9 @@ def log_task_postrun(sender=None, task_id=None, task=None, state=None, **kwargs)
 def log_task_retry(sender=None, request=None, reason=None, **kwargs) -> None:
     logger.warning(
         "task_retry task_id=%s task=%s reason=%s",
-        getattr(request, "id", None), getattr(sender, "name", None), reason,
+        getattr(request, "id", None),
+        getattr(sender, "name", None),
+        reason,
     )
 
 
@@ -31,19 +40,20 @@ def log_task_retry(sender=None, request=None, reason=None, **kwargs) -> None:
 def log_task_failure(sender=None, task_id=None, exception=None, **kwargs) -> None:
     logger.error(
         "task_failure task_id=%s task=%s error=%s",
-        task_id, getattr(sender, "name", None), f"{type(exception).__name__}: {exception}",
+        task_id,
+        getattr(sender, "name", None),
+        f"{type(exception).__name__}: {exception}",
     )
 
 
 @signals.worker_ready.connect
 def apply_pauses_on_worker_start(sender=None, **kwargs) -> None:
     """A worker started while a queue is paused must not consume it."""
-    from jobs import worker_control
-    from jobs.services import queue_pause_flags_sync
+    from jobs.services import paused_queue_names
 
     worker_control.remember_configured_queues(sender)
     try:
-        paused = queue_pause_flags_sync()
+        paused = paused_queue_names()
     except Exception:
         logger.exception("could not read paused queues at worker start")
         return

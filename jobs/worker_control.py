@@ -14,7 +14,9 @@ configured_queues: set[str] = set()
 
 def remember_configured_queues(consumer) -> None:
     configured_queues.clear()
-    configured_queues.update(consumer.app.amqp.queues.consume_from or consumer.app.amqp.queues)
+    configured_queues.update(
+        consumer.app.amqp.queues.consume_from or consumer.app.amqp.queues
+    )
 
 
 def stop_consuming(consumer, queue: str) -> bool:

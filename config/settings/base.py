@@ -12,6 +12,8 @@ if env.bool("DJANGO_READ_DOT_ENV_FILE", default=False):
     env.read_env(str(BASE_DIR / ".env"), overwrite=False)
 
 VAR_DIR = Path(env("MEDIAQUEUE_VAR_DIR", default=str(BASE_DIR / "var")))
+# The embedded default keeps its SQLite file and media here: it must exist.
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 # GENERAL ------------------------------------------------------------------
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
@@ -96,7 +98,9 @@ TEMPLATES = [
 ]
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
+    },
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
@@ -133,8 +137,12 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_TRACK_STARTED = False
 CELERY_TASK_SEND_SENT_EVENT = True
 CELERY_WORKER_SEND_TASK_EVENTS = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = env.int("CELERY_WORKER_PREFETCH_MULTIPLIER", default=1)
-CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("CELERY_WORKER_MAX_TASKS_PER_CHILD", default=1000)
+CELERY_WORKER_PREFETCH_MULTIPLIER = env.int(
+    "CELERY_WORKER_PREFETCH_MULTIPLIER", default=1
+)
+CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int(
+    "CELERY_WORKER_MAX_TASKS_PER_CHILD", default=1000
+)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Defaults for tasks that are not jobs; every job type sets its own limits.
@@ -157,8 +165,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT_S,
     # How often a worker sweeps the unacknowledged messages of dead workers
     # back into their queues: about interval x throttle seconds.
-    "unacked_restore_interval": env.int("CELERY_BROKER_UNACKED_RESTORE_INTERVAL_S", default=10),
-    "unacked_restore_throttle": env.int("CELERY_BROKER_UNACKED_RESTORE_THROTTLE", default=10),
+    "unacked_restore_interval": env.int(
+        "CELERY_BROKER_UNACKED_RESTORE_INTERVAL_S", default=10
+    ),
+    "unacked_restore_throttle": env.int(
+        "CELERY_BROKER_UNACKED_RESTORE_THROTTLE", default=10
+    ),
     "priority_steps": list(range(10)),
     "sep": ":",
     "queue_order_strategy": "priority",

@@ -9,9 +9,9 @@ from jobs.services.execution import job_record_failure
 from jobs.services.execution import retry_delay_s
 from jobs.services.maintenance import jobs_delete_finished
 from jobs.services.maintenance import metrics_snapshot_take
-from jobs.services.maintenance import queue_pause_flags_sync
 from jobs.services.maintenance import watchdog_run
 from jobs.services.queues import jobs_purge
+from jobs.services.queues import paused_queue_names
 from jobs.services.queues import queue_names
 from jobs.services.queues import queue_pause
 from jobs.services.queues import queue_purge
@@ -37,9 +37,9 @@ __all__ = [
     "jobs_purge",
     "jobs_send_on_commit",
     "metrics_snapshot_take",
+    "paused_queue_names",
     "queue_names",
     "queue_pause",
-    "queue_pause_flags_sync",
     "queue_purge",
     "queue_resume",
     "queue_validate",

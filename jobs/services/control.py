@@ -5,7 +5,9 @@ import logging
 logger = logging.getLogger(__name__)
 
 
-def _broadcast(command: str, *, arguments: dict, destination: list[str] | None = None) -> None:
+def _broadcast(
+    command: str, *, arguments: dict, destination: list[str] | None = None
+) -> None:
     from config.celery_app import app
 
     try:
@@ -18,7 +20,11 @@ def _broadcast(command: str, *, arguments: dict, destination: list[str] | None =
 
 def job_terminate(*, job_id: str, worker: str = "") -> None:
     """Ask the worker running a job to kill the process that runs it."""
-    _broadcast("mq_terminate_job", arguments={"job_id": job_id}, destination=[worker] if worker else None)
+    _broadcast(
+        "mq_terminate_job",
+        arguments={"job_id": job_id},
+        destination=[worker] if worker else None,
+    )
 
 
 def workers_stop_consuming(*, queue: str) -> None:

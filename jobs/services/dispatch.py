@@ -28,7 +28,9 @@ def _publish(jobs: list[tuple[str, str, str, int, int]]) -> None:
                 )
     except Exception:
         # The row stays queued: the watchdog re-sends what has no message.
-        logger.exception("publish failed for %d job(s); the watchdog will resend", len(jobs))
+        logger.exception(
+            "publish failed for %d job(s); the watchdog will resend", len(jobs)
+        )
 
 
 def jobs_send_on_commit(*, jobs: Iterable[ProcessingJob]) -> None:

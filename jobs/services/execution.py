@@ -14,7 +14,9 @@ from django.db import connection
 from django.db import transaction
 from django.utils import timezone
 
+from jobs.errors import QueuePaused
 from jobs.models import ProcessingJob
+from jobs.models import QueueState
 from jobs.runtime import JobContext
 
 logger = logging.getLogger(__name__)
@@ -22,30 +24,51 @@ logger = logging.getLogger(__name__)
 S = ProcessingJob.Status
 
 
-def _claim_sql() -> str:
+def _claim_sql(*, respect_pause: bool) -> str:
+    # One statement claims the row and reads what the job needs, and it
+    # checks the pause flag too: no extra round trip on the hot path.
     table = connection.ops.quote_name(ProcessingJob._meta.db_table)
+    queue_table = connection.ops.quote_name(QueueState._meta.db_table)
+    pause_check = (
+        f"AND NOT EXISTS (SELECT 1 FROM {queue_table} q "
+        f"WHERE q.name = {table}.queue AND q.is_paused) "
+        if respect_pause
+        else ""
+    )
     return (
         f"UPDATE {table} SET status = %s, attempts = attempts + 1, worker = %s, "
         "started_at = %s, heartbeat_at = %s, progress = 0, progress_message = '' "
         "WHERE id = %s AND dispatch_generation = %s AND status IN (%s, %s, %s) "
-        "AND attempts <= max_retries "
+        f"AND attempts <= max_retries {pause_check}"
         "RETURNING job_type, queue, params, content_type_id, object_id, attempts, max_retries"
     )
 
 
-def job_claim(*, job_id: str, generation: int, worker: str) -> JobContext | None:
+def _complete_sql() -> str:
+    table = connection.ops.quote_name(ProcessingJob._meta.db_table)
+    return (
+        f"UPDATE {table} SET status = %s, result = %s, progress = 100, "
+        "completed_at = %s, heartbeat_at = %s, error_message = '', traceback = '' "
+        "WHERE id = %s AND dispatch_generation = %s AND status = %s"
+    )
+
+
+def job_claim(
+    *, job_id: str, generation: int, worker: str, respect_pause: bool = True
+) -> JobContext | None:
     """Mark the job running for this delivery, in one statement; None when it must not run.
 
     A running job may be claimed again: that is a redelivery after its
     worker died. A message of an older generation, a finished or
-    cancelled job, or one past its attempt limit is not claimed.
+    cancelled job, or one past its attempt limit is not claimed. Raises
+    QueuePaused when the job's queue is paused (the message must wait).
     """
     now = timezone.now()
     pk_field = ProcessingJob._meta.pk
     datetime_field = ProcessingJob._meta.get_field("started_at")
     with connection.cursor() as cursor:
         cursor.execute(
-            _claim_sql(),
+            _claim_sql(respect_pause=respect_pause),
             [
                 S.RUNNING,
                 worker,
@@ -60,10 +83,14 @@ def job_claim(*, job_id: str, generation: int, worker: str) -> JobContext | None
         )
         row = cursor.fetchone()
     if row is None:
-        _explain_unclaimed(job_id=job_id, generation=generation)
+        _explain_unclaimed(
+            job_id=job_id, generation=generation, respect_pause=respect_pause
+        )
         return None
     job_type, queue, raw_params, content_type_id, object_id, attempts, max_retries = row
-    params = ProcessingJob._meta.get_field("params").from_db_value(raw_params, None, connection)
+    params = ProcessingJob._meta.get_field("params").from_db_value(
+        raw_params, None, connection
+    )
     target_type = None
     if content_type_id:
         content_type = ContentType.objects.get_for_id(content_type_id)
@@ -80,8 +107,16 @@ def job_claim(*, job_id: str, generation: int, worker: str) -> JobContext | None
     )
 
 
-def _explain_unclaimed(*, job_id: str, generation: int) -> None:
+def _explain_unclaimed(*, job_id: str, generation: int, respect_pause: bool) -> None:
     job = ProcessingJob.objects.filter(id=job_id).first()
+    if (
+        job is not None
+        and respect_pause
+        and job.dispatch_generation == generation
+        and job.is_active
+        and QueueState.objects.filter(name=job.queue, is_paused=True).exists()
+    ):
+        raise QueuePaused(job.queue)
     if job is None:
         logger.warning("job_dropped job_id=%s reason=deleted", job_id)
     elif job.dispatch_generation != generation:
@@ -90,7 +125,9 @@ def _explain_unclaimed(*, job_id: str, generation: int) -> None:
         # Redelivered after its worker died on every attempt (e.g. OOM):
         # running it again would loop forever.
         updated = ProcessingJob.objects.filter(
-            id=job_id, dispatch_generation=generation, status__in=ProcessingJob.ACTIVE_STATUSES
+            id=job_id,
+            dispatch_generation=generation,
+            status__in=ProcessingJob.ACTIVE_STATUSES,
         ).update(
             status=S.FAILED,
             completed_at=timezone.now(),
@@ -99,14 +136,20 @@ def _explain_unclaimed(*, job_id: str, generation: int) -> None:
                 f"{job.max_retries + 1}; the worker died or was killed on each"
             ),
         )
-        logger.error("job_failed job_id=%s reason=attempts-exhausted-on-redelivery updated=%s", job_id, updated)
+        logger.error(
+            "job_failed job_id=%s reason=attempts-exhausted-on-redelivery updated=%s",
+            job_id,
+            updated,
+        )
     else:
         logger.info("job_dropped job_id=%s reason=status-%s", job_id, job.status)
 
 
 def job_heartbeat(*, job_id: str) -> None:
     """Show that a running job's worker is alive."""
-    ProcessingJob.objects.filter(id=job_id, status=S.RUNNING).update(heartbeat_at=timezone.now())
+    ProcessingJob.objects.filter(id=job_id, status=S.RUNNING).update(
+        heartbeat_at=timezone.now()
+    )
 
 
 def job_progress_report(*, job_id: str, percent: int, message: str = "") -> None:
@@ -118,18 +161,22 @@ def job_progress_report(*, job_id: str, percent: int, message: str = "") -> None
 
 def job_complete(*, job_id: str, generation: int, result: Any) -> bool:
     """Record success, unless the job was cancelled or superseded meanwhile."""
-    now = timezone.now()
-    updated = ProcessingJob.objects.filter(
-        id=job_id, dispatch_generation=generation, status=S.RUNNING
-    ).update(
-        status=S.COMPLETED,
-        result=result,
-        progress=100,
-        completed_at=now,
-        heartbeat_at=now,
-        error_message="",
-        traceback="",
-    )
+    meta = ProcessingJob._meta
+    now = meta.get_field("completed_at").get_db_prep_value(timezone.now(), connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _complete_sql(),
+            [
+                S.COMPLETED,
+                meta.get_field("result").get_db_prep_value(result, connection),
+                now,
+                now,
+                meta.pk.get_db_prep_value(job_id, connection),
+                generation,
+                S.RUNNING,
+            ],
+        )
+        updated = cursor.rowcount
     if not updated:
         logger.info("job_result_discarded job_id=%s reason=no-longer-running", job_id)
     return bool(updated)
@@ -176,9 +223,20 @@ def job_record_failure(
         job.traceback = traceback_text
     job.error_message = error
     job.attempt_log = [*job.attempt_log, entry]
-    job.save(update_fields=["status", "completed_at", "traceback", "error_message", "attempt_log"])
+    job.save(
+        update_fields=[
+            "status",
+            "completed_at",
+            "traceback",
+            "error_message",
+            "attempt_log",
+        ]
+    )
     logger.info(
         "job_attempt_failed job_id=%s attempt=%s status=%s retry_in_s=%s",
-        job_id, job.attempts, job.status, retry_in_s,
+        job_id,
+        job.attempts,
+        job.status,
+        retry_in_s,
     )
     return retry_in_s

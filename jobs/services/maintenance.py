@@ -12,7 +12,6 @@ from jobs import broker
 from jobs import selectors
 from jobs.models import MetricsSnapshot
 from jobs.models import ProcessingJob
-from jobs.models import QueueState
 from jobs.services.dispatch import jobs_send_on_commit
 
 logger = logging.getLogger(__name__)
@@ -20,16 +19,14 @@ logger = logging.getLogger(__name__)
 S = ProcessingJob.Status
 
 
-def queue_pause_flags_sync() -> set[str]:
-    """Copy the paused queues from the database (the record) into Redis (what workers read)."""
-    paused = set(QueueState.objects.filter(is_paused=True).values_list("name", flat=True))
-    broker.set_paused_queues(paused)
-    return paused
-
-
 def _resend(job: ProcessingJob, *, event: str, reason: str) -> bool:
     """Give the job a new generation and send it again; False if it moved on meanwhile."""
-    entry = {"event": event, "at": timezone.now().isoformat(), "reason": reason, "attempt": job.attempts}
+    entry = {
+        "event": event,
+        "at": timezone.now().isoformat(),
+        "reason": reason,
+        "attempt": job.attempts,
+    }
     updated = ProcessingJob.objects.filter(
         id=job.id, status=job.status, dispatch_generation=job.dispatch_generation
     ).update(
@@ -78,7 +75,9 @@ def _recover_stuck_running(now: Any) -> tuple[dict[str, int], set[Any]]:
         if job.attempts > job.max_retries:
             counts["failed_running"] += _fail_stale(job, reason=reason)
         else:
-            counts["requeued_running"] += _resend(job, event="watchdog_requeue", reason=reason)
+            counts["requeued_running"] += _resend(
+                job, event="watchdog_requeue", reason=reason
+            )
         logger.warning("watchdog_stuck_job job_id=%s reason=%s", job.id, reason)
     return counts, handled
 
@@ -99,7 +98,9 @@ def _resend_lost_messages(now: Any, *, skip: set[Any]) -> int:
     for job in waiting:
         if str(job.id) in present:
             continue
-        if _resend(job, event="watchdog_resend", reason="message missing from the broker"):
+        if _resend(
+            job, event="watchdog_resend", reason="message missing from the broker"
+        ):
             resent += 1
             logger.warning("watchdog_resent job_id=%s queue=%s", job.id, job.queue)
     return resent
@@ -112,12 +113,12 @@ def watchdog_run() -> dict[str, int]:
     conditional update that loses to a worker claiming the job first.
     """
     now = timezone.now()
-    paused = queue_pause_flags_sync()
     summary, requeued = _recover_stuck_running(now)
     # Jobs just requeued are sent on commit: their message may not be out yet.
     summary["resent_queued"] = _resend_lost_messages(now, skip=requeued)
-    summary["paused_queues"] = len(paused)
-    logger.info("watchdog_run %s", " ".join(f"{key}={value}" for key, value in summary.items()))
+    logger.info(
+        "watchdog_run %s", " ".join(f"{key}={value}" for key, value in summary.items())
+    )
     return summary
 
 
@@ -136,7 +137,9 @@ def metrics_snapshot_take() -> MetricsSnapshot:
     """Store counts and queue depths now; drop snapshots past the job retention."""
     snapshot = MetricsSnapshot.objects.create(
         counts_by_status=selectors.job_counts_by_status(),
-        queue_depths={queue["name"]: queue["depth"] for queue in selectors.queue_list()},
+        queue_depths={
+            queue["name"]: queue["depth"] for queue in selectors.queue_list()
+        },
         type_stats=selectors.job_type_stats(),
     )
     cutoff = timezone.now() - timedelta(days=settings.JOBS_RETENTION_DAYS)

@@ -34,8 +34,15 @@ def queue_validate(*, queue: str) -> None:
     """Raise ValidationError for a queue name the engine doesn't know."""
     if queue not in queue_names():
         raise ValidationError(
-            {"queue": f"unknown queue {queue!r}; known queues: {', '.join(queue_names())}"}
+            {
+                "queue": f"unknown queue {queue!r}; known queues: {', '.join(queue_names())}"
+            }
         )
+
+
+def paused_queue_names() -> set[str]:
+    """Queues paused now (the database is the record workers consult)."""
+    return set(QueueState.objects.filter(is_paused=True).values_list("name", flat=True))
 
 
 def queue_pause(*, queue: str, paused_by: Any = None) -> QueueState:
@@ -49,7 +56,6 @@ def queue_pause(*, queue: str, paused_by: Any = None) -> QueueState:
             "paused_by": paused_by if getattr(paused_by, "pk", None) else None,
         },
     )
-    broker.mark_paused(queue, True)
     workers_stop_consuming(queue=queue)
     logger.info("queue_paused queue=%s", queue)
     return state
@@ -61,7 +67,6 @@ def queue_resume(*, queue: str) -> QueueState:
     state, _ = QueueState.objects.update_or_create(
         name=queue, defaults={"is_paused": False, "paused_at": None, "paused_by": None}
     )
-    broker.mark_paused(queue, False)
     workers_resume_consuming(queue=queue)
     logger.info("queue_resumed queue=%s", queue)
     return state
@@ -101,7 +106,9 @@ def queue_purge(*, queue: str) -> int:
         cancelled = _cancel_waiting(
             Q(id__in=_job_ids(removed)) | Q(queue=queue), f"purged from queue {queue}"
         )
-    logger.info("queue_purged queue=%s messages=%d jobs=%d", queue, len(removed), cancelled)
+    logger.info(
+        "queue_purged queue=%s messages=%d jobs=%d", queue, len(removed), cancelled
+    )
     return cancelled
 
 

@@ -29,8 +29,14 @@ def _job_type_or_error(job_type: str) -> JobType:
 
 
 def _priority_or_error(priority: Any) -> int:
-    if isinstance(priority, bool) or not isinstance(priority, int) or not 0 <= priority <= 9:
-        raise ValidationError({"priority": f"priority must be an integer 0-9, not {priority!r}"})
+    if (
+        isinstance(priority, bool)
+        or not isinstance(priority, int)
+        or not 0 <= priority <= 9
+    ):
+        raise ValidationError(
+            {"priority": f"priority must be an integer 0-9, not {priority!r}"}
+        )
     return priority
 
 
@@ -38,7 +44,9 @@ def _existing_for_idempotency_key(key: str) -> ProcessingJob | None:
     """The job a replay of this key refers to: an active or completed one."""
     return (
         ProcessingJob.objects.filter(idempotency_key=key)
-        .exclude(status__in=[ProcessingJob.Status.FAILED, ProcessingJob.Status.CANCELLED])
+        .exclude(
+            status__in=[ProcessingJob.Status.FAILED, ProcessingJob.Status.CANCELLED]
+        )
         .order_by("-queued_at")
         .first()
     )
@@ -178,12 +186,16 @@ def job_cancel(*, job_id: Any, cancelled_by: Any = None) -> ProcessingJob:
         by = getattr(cancelled_by, "username", "") or "system"
         job.attempt_log = [
             *job.attempt_log,
-            _log_entry("cancelled", by=by, previous_status=job.status, attempt=job.attempts),
+            _log_entry(
+                "cancelled", by=by, previous_status=job.status, attempt=job.attempts
+            ),
         ]
         job.status = ProcessingJob.Status.CANCELLED
         job.completed_at = timezone.now()
         job.error_message = f"cancelled by {by}"
-        job.save(update_fields=["status", "completed_at", "error_message", "attempt_log"])
+        job.save(
+            update_fields=["status", "completed_at", "error_message", "attempt_log"]
+        )
     if was_running:
         job_terminate(job_id=str(job.id), worker=job.worker)
     logger.info("job_cancelled job_id=%s was_running=%s by=%s", job.id, was_running, by)
@@ -197,7 +209,10 @@ def job_retry(*, job_id: Any, retried_by: Any = None) -> ProcessingJob:
     """
     with transaction.atomic():
         job = ProcessingJob.objects.select_for_update().get(id=job_id)
-        if job.status not in (ProcessingJob.Status.FAILED, ProcessingJob.Status.CANCELLED):
+        if job.status not in (
+            ProcessingJob.Status.FAILED,
+            ProcessingJob.Status.CANCELLED,
+        ):
             raise JobStateConflict(
                 f"job {job.id} is {job.status}; only failed or cancelled jobs can be retried"
             )

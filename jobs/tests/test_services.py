@@ -10,6 +10,7 @@ from django.utils import timezone
 from jobs import broker
 from jobs import services
 from jobs.errors import JobStateConflict
+from jobs.errors import QueuePaused
 from jobs.models import ProcessingJob
 from jobs.tests.factories import ProcessingJobFactory
 
@@ -17,7 +18,9 @@ S = ProcessingJob.Status
 pytestmark = pytest.mark.django_db
 
 
-def test_submit_writes_a_queued_row_and_sends_after_commit(django_capture_on_commit_callbacks):
+def test_submit_writes_a_queued_row_and_sends_after_commit(
+    django_capture_on_commit_callbacks,
+):
     with django_capture_on_commit_callbacks() as callbacks:
         job = services.job_submit(job_type="jobs.diagnostic", params={"result": 1})
         assert ProcessingJob.objects.get(id=job.id).status == S.QUEUED
@@ -61,7 +64,9 @@ def test_a_failed_jobs_idempotency_key_may_be_used_again():
     assert fresh.id != failed.id
 
 
-def test_rolled_back_submit_leaves_no_row_and_sends_nothing(django_capture_on_commit_callbacks):
+def test_rolled_back_submit_leaves_no_row_and_sends_nothing(
+    django_capture_on_commit_callbacks,
+):
     with django_capture_on_commit_callbacks() as callbacks:
         with pytest.raises(RuntimeError), transaction.atomic():
             services.job_submit(job_type="jobs.diagnostic")
@@ -100,16 +105,25 @@ def test_cancelling_a_finished_job_is_a_conflict():
         services.job_cancel(job_id=job.id)
 
 
-def test_retry_of_a_failed_job_requeues_it_with_a_new_generation_and_keeps_history(staff_user):
-    job = ProcessingJobFactory(status=S.FAILED, attempts=4, error_message="boom",
-                               attempt_log=[{"event": "attempt_failed", "attempt": 4}])
+def test_retry_of_a_failed_job_requeues_it_with_a_new_generation_and_keeps_history(
+    staff_user,
+):
+    job = ProcessingJobFactory(
+        status=S.FAILED,
+        attempts=4,
+        error_message="boom",
+        attempt_log=[{"event": "attempt_failed", "attempt": 4}],
+    )
     services.job_retry(job_id=job.id, retried_by=staff_user)
     job.refresh_from_db()
     assert job.status == S.QUEUED
     assert job.attempts == 0
     assert job.dispatch_generation == 1
     assert job.error_message == ""
-    assert [entry["event"] for entry in job.attempt_log] == ["attempt_failed", "manual_retry"]
+    assert [entry["event"] for entry in job.attempt_log] == [
+        "attempt_failed",
+        "manual_retry",
+    ]
     assert job.attempt_log[-1]["previous_error"] == "boom"
     assert job.attempt_log[-1]["by"] == "operator"
 
@@ -124,9 +138,13 @@ def test_cancel_of_a_queued_job_marks_it_cancelled(staff_user):
 
 def test_claim_refuses_a_cancelled_job_or_a_stale_generation():
     cancelled = ProcessingJobFactory(status=S.CANCELLED)
-    assert services.job_claim(job_id=str(cancelled.id), generation=0, worker="w") is None
+    assert (
+        services.job_claim(job_id=str(cancelled.id), generation=0, worker="w") is None
+    )
     superseded = ProcessingJobFactory(status=S.QUEUED, dispatch_generation=2)
-    assert services.job_claim(job_id=str(superseded.id), generation=1, worker="w") is None
+    assert (
+        services.job_claim(job_id=str(superseded.id), generation=1, worker="w") is None
+    )
     superseded.refresh_from_db()
     assert superseded.status == S.QUEUED
 
@@ -157,14 +175,25 @@ def test_completion_after_a_cancel_does_not_overwrite_it():
 def test_failure_with_attempts_left_schedules_a_retry_then_fails_at_the_limit():
     job = ProcessingJobFactory(status=S.RUNNING, attempts=1, max_retries=1)
     delay = services.job_record_failure(
-        job_id=str(job.id), generation=0, error="E: x", traceback_text="tb", retryable=True
+        job_id=str(job.id),
+        generation=0,
+        error="E: x",
+        traceback_text="tb",
+        retryable=True,
     )
     job.refresh_from_db()
     assert delay is not None and job.status == S.RETRYING
     ProcessingJob.objects.filter(id=job.id).update(status=S.RUNNING, attempts=2)
-    assert services.job_record_failure(
-        job_id=str(job.id), generation=0, error="E: y", traceback_text="tb", retryable=True
-    ) is None
+    assert (
+        services.job_record_failure(
+            job_id=str(job.id),
+            generation=0,
+            error="E: y",
+            traceback_text="tb",
+            retryable=True,
+        )
+        is None
+    )
     job.refresh_from_db()
     assert (job.status, job.error_message, job.traceback) == (S.FAILED, "E: y", "tb")
     assert [entry["error"] for entry in job.attempt_log] == ["E: x", "E: y"]
@@ -172,9 +201,16 @@ def test_failure_with_attempts_left_schedules_a_retry_then_fails_at_the_limit():
 
 def test_permanent_failure_fails_at_once():
     job = ProcessingJobFactory(status=S.RUNNING, attempts=1, max_retries=3)
-    assert services.job_record_failure(
-        job_id=str(job.id), generation=0, error="bad", traceback_text="", retryable=False
-    ) is None
+    assert (
+        services.job_record_failure(
+            job_id=str(job.id),
+            generation=0,
+            error="bad",
+            traceback_text="",
+            retryable=False,
+        )
+        is None
+    )
     job.refresh_from_db()
     assert job.status == S.FAILED
 
@@ -182,8 +218,13 @@ def test_permanent_failure_fails_at_once():
 @pytest.mark.django_db(transaction=True)
 def test_watchdog_requeues_a_running_job_without_heartbeat(clean_broker):
     stale = timezone.now() - timedelta(minutes=10)
-    job = ProcessingJobFactory(status=S.RUNNING, attempts=1, worker="gone@nowhere",
-                               heartbeat_at=stale, started_at=stale)
+    job = ProcessingJobFactory(
+        status=S.RUNNING,
+        attempts=1,
+        worker="gone@nowhere",
+        heartbeat_at=stale,
+        started_at=stale,
+    )
     summary = services.watchdog_run()
     job.refresh_from_db()
     assert summary["requeued_running"] == 1
@@ -195,8 +236,13 @@ def test_watchdog_requeues_a_running_job_without_heartbeat(clean_broker):
 @pytest.mark.django_db(transaction=True)
 def test_watchdog_fails_a_stuck_job_that_is_out_of_attempts(clean_broker):
     stale = timezone.now() - timedelta(minutes=10)
-    job = ProcessingJobFactory(status=S.RUNNING, attempts=4, max_retries=3,
-                               heartbeat_at=stale, started_at=stale)
+    job = ProcessingJobFactory(
+        status=S.RUNNING,
+        attempts=4,
+        max_retries=3,
+        heartbeat_at=stale,
+        started_at=stale,
+    )
     services.watchdog_run()
     job.refresh_from_db()
     assert job.status == S.FAILED
@@ -223,12 +269,16 @@ def test_watchdog_resends_a_queued_job_with_no_message(clean_broker):
 
 @pytest.mark.django_db(transaction=True)
 def test_purge_removes_the_queues_messages_and_cancels_its_jobs(clean_broker):
-    jobs = [services.job_submit(job_type="jobs.diagnostic", queue="low") for _ in range(3)]
+    jobs = [
+        services.job_submit(job_type="jobs.diagnostic", queue="low") for _ in range(3)
+    ]
     other = services.job_submit(job_type="jobs.diagnostic", queue="high")
     assert broker.queue_depths(["low"])["low"] == 3
     assert services.queue_purge(queue="low") == 3
     assert broker.queue_depths(["low", "high"]) == {"low": 0, "high": 1}
-    assert {job.status for job in ProcessingJob.objects.filter(id__in=[j.id for j in jobs])} == {S.CANCELLED}
+    assert {
+        job.status for job in ProcessingJob.objects.filter(id__in=[j.id for j in jobs])
+    } == {S.CANCELLED}
     other.refresh_from_db()
     assert other.status == S.QUEUED
 
@@ -240,15 +290,25 @@ def test_purge_of_selected_jobs_removes_only_their_messages(clean_broker):
     assert broker.waiting_task_ids("default") == {str(keep.id)}
 
 
-def test_pause_and_resume_are_recorded_in_the_database_and_redis(clean_broker, staff_user):
+def test_pause_and_resume_are_recorded_in_the_database(staff_user):
     state = services.queue_pause(queue="low", paused_by=staff_user)
     assert state.is_paused is True
-    assert broker.is_queue_paused("low") is True
-    broker.set_paused_queues(set())  # Redis lost its data...
-    services.watchdog_run()  # ...the watchdog restores the flag from the database
-    assert broker.is_queue_paused("low") is True
+    assert services.paused_queue_names() == {"low"}
     services.queue_resume(queue="low")
-    assert broker.is_queue_paused("low") is False
+    assert services.paused_queue_names() == set()
+
+
+def test_claim_in_a_paused_queue_raises_and_leaves_the_job_queued():
+    job = ProcessingJobFactory(status=S.QUEUED, queue="low")
+    services.queue_pause(queue="low")
+    with pytest.raises(QueuePaused):
+        services.job_claim(job_id=str(job.id), generation=0, worker="w")
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == (S.QUEUED, 0)
+    # An operator's drain runs paused queues on purpose.
+    assert services.job_claim(
+        job_id=str(job.id), generation=0, worker="w", respect_pause=False
+    )
 
 
 def test_delete_finished_keeps_recent_and_active_jobs():
@@ -258,7 +318,10 @@ def test_delete_finished_keeps_recent_and_active_jobs():
     recent = ProcessingJobFactory(status=S.COMPLETED, completed_at=timezone.now())
     active = ProcessingJobFactory(status=S.QUEUED)
     assert services.jobs_delete_finished(older_than_days=30) == 2
-    assert set(ProcessingJob.objects.values_list("id", flat=True)) == {recent.id, active.id}
+    assert set(ProcessingJob.objects.values_list("id", flat=True)) == {
+        recent.id,
+        active.id,
+    }
 
 
 def test_setup_schedules_is_idempotent_and_keeps_operator_edits():

@@ -19,7 +19,10 @@ def submit(**params):
     priority = params.pop("priority", None)
     max_retries = params.pop("max_retries", None)
     return services.job_submit(
-        job_type="jobs.diagnostic", params=params, queue=queue, priority=priority,
+        job_type="jobs.diagnostic",
+        params=params,
+        queue=queue,
+        priority=priority,
         max_retries=max_retries,
     )
 
@@ -53,7 +56,9 @@ def test_a_job_completes_with_its_result_and_progress(start_worker, wait):
     assert seen_progress & {33, 66}, seen_progress  # intermediate progress was visible
 
 
-def test_a_failing_job_retries_with_growing_delays_then_fails_with_its_error(start_worker, wait):
+def test_a_failing_job_retries_with_growing_delays_then_fails_with_its_error(
+    start_worker, wait
+):
     """Each failed attempt is logged with a longer delay; after the last retry the job is failed."""
     start_worker(queues="default", concurrency=1)
     job = submit(fail_times=10, max_retries=3)
@@ -62,7 +67,9 @@ def test_a_failing_job_retries_with_growing_delays_then_fails_with_its_error(sta
     assert failed.attempts == 4
     assert failed.error_message == "DiagnosticFailure: diagnostic failure on attempt 4"
     assert "DiagnosticFailure" in failed.traceback
-    attempts = [entry for entry in failed.attempt_log if entry["event"] == "attempt_failed"]
+    attempts = [
+        entry for entry in failed.attempt_log if entry["event"] == "attempt_failed"
+    ]
     assert [entry["attempt"] for entry in attempts] == [1, 2, 3, 4]
     delays = [entry["retry_in_s"] for entry in attempts[:3]]
     # Base 0.5 s in tests: ceilings 0.5, 1, 2, each at least half its ceiling.
@@ -177,7 +184,9 @@ def test_a_job_on_a_killed_worker_runs_again_and_completes_once(start_worker, wa
     assert done.attempts == 2  # the killed attempt and the one that completed
 
 
-def test_jobs_lost_with_the_redis_data_are_resent_by_the_watchdog(private_redis, start_worker, wait):
+def test_jobs_lost_with_the_redis_data_are_resent_by_the_watchdog(
+    private_redis, start_worker, wait
+):
     """FLUSHDB with jobs queued: the watchdog notices the missing messages and re-sends them."""
     jobs = [submit(result=n) for n in range(3)]
     assert broker.queue_depths(["default"])["default"] == 3
@@ -210,7 +219,11 @@ def test_concurrent_submits_with_one_idempotency_key_create_one_job(clean_broker
     def submit_once():
         try:
             barrier.wait()
-            ids.append(services.job_submit(job_type="jobs.diagnostic", idempotency_key="same").id)
+            ids.append(
+                services.job_submit(
+                    job_type="jobs.diagnostic", idempotency_key="same"
+                ).id
+            )
         except Exception as exc:  # collected and asserted below
             errors.append(exc)
         finally:
@@ -230,8 +243,12 @@ def test_concurrent_submits_with_one_idempotency_key_create_one_job(clean_broker
 def test_a_job_redelivered_past_its_attempt_limit_is_failed_not_run(start_worker, wait):
     """A message for a job that already used every attempt fails the job instead of running it."""
     job = ProcessingJob.objects.create(
-        job_type="jobs.diagnostic", queue="default", status=S.RUNNING, attempts=4,
-        max_retries=3, params={"result": "must not run"},
+        job_type="jobs.diagnostic",
+        queue="default",
+        status=S.RUNNING,
+        attempts=4,
+        max_retries=3,
+        params={"result": "must not run"},
     )
     services.jobs_send_on_commit(jobs=[job])
     start_worker(queues="default", concurrency=1)

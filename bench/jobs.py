@@ -1,0 +1,247 @@
+"""Tracked-job throughput and submit latency against bare Celery, in one run.
+
+    .venv/bin/python bench/jobs.py [--jobs 2000] [--rounds 5] [--concurrency 2]
+
+Uses DATABASE_URL (default: PostgreSQL database `mediaqueue_bench` on
+127.0.0.1, created and migrated if missing) and REDIS_URL (default Redis
+database 7 of 127.0.0.1:6379, which it empties). The same worker process
+(prefork, same settings) serves both kinds of work; each round queues N
+messages while the worker is not consuming, then tells it to consume and
+times until the last one is done. Prints medians of the rounds and ratios.
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_DIR))
+
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/mediaqueue_bench"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/7"
+QUEUE = "default"
+
+
+def prepare_environment() -> None:
+    os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
+    os.environ.setdefault("REDIS_URL", DEFAULT_REDIS_URL)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+    os.environ["DJANGO_DEBUG"] = "False"  # DEBUG keeps every query in memory
+    os.environ["DJANGO_LOG_LEVEL"] = "WARNING"
+    if os.environ["REDIS_URL"].rstrip("/").endswith(":6379/0"):
+        raise SystemExit(
+            "bench empties its Redis database: point REDIS_URL at a spare one"
+        )
+    url = os.environ["DATABASE_URL"]
+    if url.startswith("postgres"):
+        import psycopg
+
+        name = url.rsplit("/", 1)[1]
+        admin_url = url.rsplit("/", 1)[0] + "/postgres"
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            if not conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+            ).fetchone():
+                conn.execute(f'CREATE DATABASE "{name}"')
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+        cwd=PROJECT_DIR,
+        check=True,
+    )
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+class Bench:
+    def __init__(self, *, jobs: int, rounds: int, concurrency: int):
+        import django
+
+        django.setup()
+        from config.celery_app import app
+        from jobs import broker
+
+        self.app = app
+        self.redis = broker.broker_client()
+        self.jobs = jobs
+        self.rounds = rounds
+        self.concurrency = concurrency
+        self.worker_name = f"bench-{uuid.uuid4().hex[:6]}@localhost"
+
+    def start_worker(self) -> subprocess.Popen:
+        self.redis.flushdb()
+        env = {**os.environ, "CELERY_SKIP_CHECKS": "1"}
+        self.worker = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "-Q",
+                QUEUE,
+                "-c",
+                str(self.concurrency),
+                "-n",
+                self.worker_name,
+                "-l",
+                "warning",
+                "--without-mingle",
+                "--without-gossip",
+                "--include",
+                "bench.noop_tasks",
+            ],
+            cwd=PROJECT_DIR,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        for _ in range(200):
+            if self.app.control.ping(destination=[self.worker_name], timeout=0.5):
+                break
+        else:
+            raise SystemExit("bench worker did not start")
+        self.consume(False)
+        return self.worker
+
+    def consume(self, on: bool) -> None:
+        if on:
+            self.app.control.add_consumer(
+                QUEUE, destination=[self.worker_name], reply=True, timeout=2
+            )
+        else:
+            self.app.control.cancel_consumer(
+                QUEUE, destination=[self.worker_name], reply=True, timeout=2
+            )
+
+    def time_drain(self, done) -> float:
+        started = time.perf_counter()
+        self.consume(True)
+        while done() < self.jobs:
+            time.sleep(0.01)
+        elapsed = time.perf_counter() - started
+        self.consume(False)
+        return elapsed
+
+    def bare_round(self) -> float:
+        from bench.noop_tasks import noop
+
+        self.redis.delete("bench:noop-done")
+        with self.app.producer_or_acquire() as producer:
+            for _ in range(self.jobs):
+                noop.apply_async(queue=QUEUE, producer=producer)
+        return self.time_drain(lambda: int(self.redis.get("bench:noop-done") or 0))
+
+    def tracked_round(self) -> float:
+        from jobs import services
+        from jobs.models import ProcessingJob
+
+        ProcessingJob.objects.all().delete()
+        for start in range(0, self.jobs, 1000):
+            count = min(1000, self.jobs - start)
+            services.job_submit_batch(
+                job_type="jobs.diagnostic", items=[{}] * count, queue=QUEUE
+            )
+        completed = ProcessingJob.objects.filter(status=ProcessingJob.Status.COMPLETED)
+        elapsed = self.time_drain(completed.count)
+        assert not ProcessingJob.objects.exclude(
+            status=ProcessingJob.Status.COMPLETED
+        ).exists()
+        return elapsed
+
+    def submit_latencies(self, samples: int = 500) -> tuple[list[float], list[float]]:
+        from bench.noop_tasks import noop
+        from jobs import services
+
+        bare, tracked = [], []
+        for _ in range(samples):
+            started = time.perf_counter()
+            noop.apply_async(queue=QUEUE)
+            bare.append((time.perf_counter() - started) * 1000)
+            started = time.perf_counter()
+            services.job_submit(job_type="jobs.diagnostic", queue=QUEUE)
+            tracked.append((time.perf_counter() - started) * 1000)
+        self.redis.flushdb()
+        return bare, tracked
+
+    def db_sessions(self) -> int | None:
+        from django.db import connection
+
+        if connection.vendor != "postgresql":
+            return None
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
+            )
+            return cursor.fetchone()[0]
+
+    def run(self) -> None:
+        from django.db import connection
+
+        self.start_worker()
+        try:
+            self.bare_round()  # warm-up: pool processes, connections
+            self.tracked_round()
+            bare_times, tracked_times = [], []
+            sessions_before = self.db_sessions()
+            for _ in range(self.rounds):
+                bare_times.append(self.bare_round())
+                tracked_times.append(self.tracked_round())
+            sessions_after = self.db_sessions()
+            bare_submit, tracked_submit = self.submit_latencies()
+        finally:
+            self.worker.terminate()
+            self.worker.wait(timeout=30)
+        bare_rate = self.jobs / statistics.median(bare_times)
+        tracked_rate = self.jobs / statistics.median(tracked_times)
+        print(f"database: {connection.vendor}   broker: {os.environ['REDIS_URL']}")
+        print(
+            f"worker: prefork -c {self.concurrency}, {self.jobs} messages per round, "
+            f"median of {self.rounds} rounds\n"
+        )
+        print(f"{'':32}{'bare Celery':>14}{'tracked job':>14}{'ratio':>9}")
+        print(
+            f"{'throughput (tasks/s)':32}{bare_rate:>14.0f}{tracked_rate:>14.0f}"
+            f"{tracked_rate / bare_rate:>9.2f}"
+        )
+        for label, fraction in (
+            ("submit latency p50 (ms)", 0.5),
+            ("submit latency p99 (ms)", 0.99),
+        ):
+            bare_ms = percentile(bare_submit, fraction)
+            tracked_ms = percentile(tracked_submit, fraction)
+            print(
+                f"{label:32}{bare_ms:>14.2f}{tracked_ms:>14.2f}{tracked_ms / bare_ms:>9.2f}"
+            )
+        rounds = ", ".join(f"{self.jobs / t:.0f}" for t in tracked_times)
+        print(f"\ntracked rounds (jobs/s): {rounds}")
+        print(
+            f"bare rounds (tasks/s): {', '.join(f'{self.jobs / t:.0f}' for t in bare_times)}"
+        )
+        if sessions_before is not None:
+            print(
+                f"new PostgreSQL sessions during the timed rounds: {sessions_after - sessions_before}"
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--concurrency", type=int, default=2)
+    args = parser.parse_args()
+    prepare_environment()
+    Bench(jobs=args.jobs, rounds=args.rounds, concurrency=args.concurrency).run()
+
+
+if __name__ == "__main__":
+    main()

