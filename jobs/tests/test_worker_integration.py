@@ -256,3 +256,33 @@ def test_a_job_redelivered_past_its_attempt_limit_is_failed_not_run(start_worker
     failed = reload(job)
     assert "past its limit" in failed.error_message
     assert failed.result is None
+
+
+def test_a_running_job_heartbeats_while_it_works(start_worker, wait):
+    """A long job without progress reports still refreshes heartbeat_at every interval."""
+    start_worker(queues="default", concurrency=1)
+    job = submit(sleep_s=2.5)
+    wait(status_is(job, S.RUNNING))
+    running = reload(job)
+    wait(lambda: reload(job).heartbeat_at > running.started_at, timeout_s=5)
+    wait(status_is(job, S.COMPLETED))
+
+
+def test_the_watchdog_reruns_a_job_whose_worker_stopped_answering(start_worker, wait):
+    """Worker killed mid-job: the watchdog sees it gone, requeues the job, another worker completes it."""
+    doomed = start_worker(queues="default", concurrency=1)
+    job = submit(sleep_s=30, result="rescued")
+    wait(status_is(job, S.RUNNING))
+    doomed.kill()
+    time.sleep(1.2)  # older than two heartbeat intervals (0.5 s in tests)
+    # Params edited so the rerun is short; the row is the record.
+    ProcessingJob.objects.filter(id=job.id).update(params={"result": "rescued"})
+    summary = services.watchdog_run()
+    assert summary["requeued_running"] == 1
+    requeued = reload(job)
+    assert (requeued.status, requeued.dispatch_generation) == (S.QUEUED, 1)
+    assert requeued.attempt_log[-1]["event"] == "watchdog_requeue"
+    start_worker(queues="default", concurrency=1)
+    wait(status_is(job, S.COMPLETED))
+    done = reload(job)
+    assert (done.result, done.attempts) == ("rescued", 2)
