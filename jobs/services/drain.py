@@ -31,16 +31,17 @@ S = ProcessingJob.Status
 WAITING_STATUSES = (S.QUEUED, S.RETRYING)
 
 
-def _waiting(queues: list[str]) -> QuerySet[ProcessingJob]:
+def _waiting(queues: list[str], *, include_paused: bool) -> QuerySet[ProcessingJob]:
+    jobs = ProcessingJob.objects.filter(queue__in=queues, status__in=WAITING_STATUSES)
+    if include_paused:
+        return jobs
     paused = QueueState.objects.filter(is_paused=True).values("name")
-    return ProcessingJob.objects.filter(
-        queue__in=queues, status__in=WAITING_STATUSES
-    ).exclude(queue__in=paused)
+    return jobs.exclude(queue__in=paused)
 
 
-def jobs_waiting_count(*, queues: list[str]) -> int:
-    """How many jobs a drain of these queues would run now (paused queues excluded)."""
-    return _waiting(queues).count()
+def jobs_waiting_count(*, queues: list[str], include_paused: bool = False) -> int:
+    """How many jobs a drain of these queues would run now."""
+    return _waiting(queues, include_paused=include_paused).count()
 
 
 def _take(job: ProcessingJob) -> int | None:
@@ -94,11 +95,13 @@ def jobs_drain(
     *,
     queues: list[str],
     limit: int | None = None,
+    include_paused: bool = False,
     on_job: Callable[[ProcessingJob], None] | None = None,
 ) -> dict[str, Any]:
     """Run the waiting jobs of these queues inline, most urgent then oldest first, until none is left.
 
-    Paused queues are skipped (also one paused during the drain). A failed
+    Paused queues are skipped (also one paused during the drain) unless
+    `include_paused`: the operator's pause holds on cron hosts too. A failed
     attempt is retried at once, without the backoff a worker would wait.
     Each job runs at most once per drain. Returns counts by outcome.
     """
@@ -120,7 +123,7 @@ def jobs_drain(
     try:
         while limit is None or summary["ran"] < limit:
             job = (
-                _waiting(queues)
+                _waiting(queues, include_paused=include_paused)
                 .exclude(id__in=passed_over)
                 .order_by("-priority", "queued_at")
                 .first()
