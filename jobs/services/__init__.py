@@ -1,6 +1,8 @@
 """Every write of the job engine. Import from here: `from jobs import services`."""
 
 from jobs.services.dispatch import jobs_send_on_commit
+from jobs.services.drain import jobs_drain
+from jobs.services.drain import jobs_waiting_count
 from jobs.services.execution import job_claim
 from jobs.services.execution import job_complete
 from jobs.services.execution import job_heartbeat
@@ -34,8 +36,10 @@ __all__ = [
     "job_submit",
     "job_submit_batch",
     "jobs_delete_finished",
+    "jobs_drain",
     "jobs_purge",
     "jobs_send_on_commit",
+    "jobs_waiting_count",
     "metrics_snapshot_take",
     "paused_queue_names",
     "queue_names",

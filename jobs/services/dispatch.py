@@ -4,6 +4,7 @@ import logging
 from collections.abc import Iterable
 
 from django.db import transaction
+from django.utils import timezone
 
 from jobs import broker
 from jobs.models import ProcessingJob
@@ -12,13 +13,31 @@ from jobs.registry import job_type_get
 logger = logging.getLogger(__name__)
 
 
+def _fail_unregistered(job_id: str, job_type: str) -> None:
+    # No worker could run it either: failing it at once beats a watchdog
+    # that re-sends it forever.
+    ProcessingJob.objects.filter(id=job_id, status=ProcessingJob.Status.QUEUED).update(
+        status=ProcessingJob.Status.FAILED,
+        completed_at=timezone.now(),
+        error_message=f"job type {job_type!r} is not registered in this deployment",
+    )
+    logger.error(
+        "job_failed job_id=%s reason=unregistered-type type=%s", job_id, job_type
+    )
+
+
 def _publish(jobs: list[tuple[str, str, str, int, int]]) -> None:
     from config.celery_app import app
 
     try:
         with app.producer_or_acquire() as producer:
             for job_id, job_type, queue, priority, generation in jobs:
-                job_type_get(job_type).task.apply_async(
+                try:
+                    spec = job_type_get(job_type)
+                except KeyError:
+                    _fail_unregistered(job_id, job_type)
+                    continue
+                spec.task.apply_async(
                     kwargs={"job_id": job_id, "generation": generation},
                     task_id=job_id,
                     queue=queue,

@@ -67,10 +67,13 @@ def test_a_failed_jobs_idempotency_key_may_be_used_again():
 def test_rolled_back_submit_leaves_no_row_and_sends_nothing(
     django_capture_on_commit_callbacks,
 ):
-    with django_capture_on_commit_callbacks() as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            services.job_submit(job_type="jobs.diagnostic")
-            raise RuntimeError("caller failed after submitting")
+    with (
+        django_capture_on_commit_callbacks() as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        services.job_submit(job_type="jobs.diagnostic")
+        raise RuntimeError("caller failed after submitting")
     assert callbacks == []
     assert ProcessingJob.objects.count() == 0
 
@@ -339,3 +342,15 @@ def test_setup_schedules_is_idempotent_and_keeps_operator_edits():
     assert PeriodicTask.objects.get(name="jobs: watchdog").enabled is False
     cleanup = PeriodicTask.objects.get(name="jobs: cleanup old jobs")
     assert (cleanup.crontab.hour, cleanup.crontab.minute) == ("2", "0")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_retrying_a_job_of_an_unregistered_type_fails_it_instead_of_looping(
+    clean_broker,
+):
+    job = ProcessingJobFactory(status=S.FAILED, job_type="gone.away")
+    services.job_retry(job_id=job.id)
+    job.refresh_from_db()
+    assert job.status == S.FAILED
+    assert "not registered" in job.error_message
+    assert broker.queue_depths(["default"])["default"] == 0
