@@ -1,125 +1,30 @@
-"""Admin of the job engine: jobs (read-only, with retry/cancel/purge), queues, metrics.
+"""Jobs admin: read-only rows; retry, cancel and purge after a confirmation step."""
 
-Services own every state change: the admin shows rows and calls services,
-it never saves a job, queue or snapshot itself.
-"""
-
-import json
 from typing import Any
 
 from django.contrib import admin
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
-from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.http import HttpRequest
-from django.http import HttpResponse
-from django.http import HttpResponseRedirect
-from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch
-from django.urls import path
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.html import format_html_join
-from django.views.decorators.http import require_POST
 from django_celery_results.models import TaskResult
 
 from jobs import selectors
 from jobs import services
+from jobs.admin.display import CONFIRMATION_LIST_MAX
+from jobs.admin.display import JobTypeFilter
+from jobs.admin.display import PriorityFilter
+from jobs.admin.display import QueueFilter
+from jobs.admin.display import S
+from jobs.admin.display import pretty_json
+from jobs.admin.display import seconds_display
+from jobs.admin.display import skipped_message
+from jobs.admin.display import status_badge_html
 from jobs.errors import JobStateConflict
-from jobs.models import MetricsSnapshot
 from jobs.models import ProcessingJob
-from jobs.models import QueueState
-from jobs.registry import job_type_list
-
-S = ProcessingJob.Status
-
-STATUS_COLOURS = {
-    S.QUEUED: "#6c757d",
-    S.RUNNING: "#0d6efd",
-    S.RETRYING: "#fd7e14",
-    S.COMPLETED: "#198754",
-    S.FAILED: "#dc3545",
-    S.CANCELLED: "#343a40",
-}
-# The confirmation page names this many jobs; the rest are counted.
-CONFIRMATION_LIST_MAX = 100
-# A result message names this many skipped jobs; the rest are counted.
-SKIPPED_LIST_MAX = 10
-
-
-def _pretty_json(value: Any) -> str:
-    if value is None:
-        return "—"
-    text = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
-    return format_html('<pre style="white-space: pre-wrap; margin: 0">{}</pre>', text)
-
-
-def _seconds_display(seconds: float) -> str:
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, seconds = divmod(int(seconds), 60)
-    if minutes < 60:
-        return f"{minutes} min {seconds:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
-
-
-def _status_badge(status: str, label: str) -> str:
-    return format_html(
-        '<span style="background: {}; color: #fff; padding: 2px 8px; '
-        'border-radius: 10px; font-size: 11px; white-space: nowrap">{}</span>',
-        STATUS_COLOURS.get(status, "#6c757d"),
-        label,
-    )
-
-
-class JobTypeFilter(admin.SimpleListFilter):
-    """Job types from the registry: no DISTINCT over the whole jobs table."""
-
-    title = "job type"
-    parameter_name = "job_type"
-
-    def lookups(self, request, model_admin):
-        return [(job_type.name, job_type.name) for job_type in job_type_list()]
-
-    def queryset(self, request, queryset):
-        return queryset.filter(job_type=self.value()) if self.value() else queryset
-
-
-class QueueFilter(admin.SimpleListFilter):
-    title = "queue"
-    parameter_name = "queue"
-
-    def lookups(self, request, model_admin):
-        return [(name, name) for name in services.queue_names()]
-
-    def queryset(self, request, queryset):
-        return queryset.filter(queue=self.value()) if self.value() else queryset
-
-
-class PriorityFilter(admin.SimpleListFilter):
-    title = "priority"
-    parameter_name = "priority"
-
-    def lookups(self, request, model_admin):
-        return [(str(priority), str(priority)) for priority in range(9, -1, -1)]
-
-    def queryset(self, request, queryset):
-        if self.value() in {str(priority) for priority in range(10)}:
-            return queryset.filter(priority=int(self.value()))
-        return queryset
-
-
-def _skipped_message(verb: str, skipped: list[tuple[Any, str]]) -> str:
-    named = "; ".join(
-        f"{job_id}: {reason}" for job_id, reason in skipped[:SKIPPED_LIST_MAX]
-    )
-    more = len(skipped) - SKIPPED_LIST_MAX
-    tail = f"; and {more} more" if more > 0 else ""
-    return f"Skipped {len(skipped)} job(s) that could not be {verb}: {named}{tail}"
 
 
 @admin.register(ProcessingJob)
@@ -251,7 +156,7 @@ class ProcessingJobAdmin(admin.ModelAdmin):
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, job: ProcessingJob) -> str:
-        return _status_badge(job.status, job.get_status_display())
+        return status_badge_html(job.status, job.get_status_display())
 
     @admin.display(description="progress", ordering="progress")
     def progress_bar(self, job: ProcessingJob) -> str:
@@ -289,10 +194,10 @@ class ProcessingJobAdmin(admin.ModelAdmin):
     @admin.display(description="duration")
     def duration(self, job: ProcessingJob) -> str:
         if job.duration_s is not None:
-            return _seconds_display(job.duration_s)
+            return seconds_display(job.duration_s)
         if job.status == S.RUNNING and job.started_at:
             elapsed_s = (timezone.now() - job.started_at).total_seconds()
-            return f"{_seconds_display(elapsed_s)} so far"
+            return f"{seconds_display(elapsed_s)} so far"
         return "—"
 
     @admin.display(description="Celery result")
@@ -311,11 +216,11 @@ class ProcessingJobAdmin(admin.ModelAdmin):
 
     @admin.display(description="params")
     def params_pretty(self, job: ProcessingJob) -> str:
-        return _pretty_json(job.params)
+        return pretty_json(job.params)
 
     @admin.display(description="result")
     def result_pretty(self, job: ProcessingJob) -> str:
-        return _pretty_json(job.result)
+        return pretty_json(job.result)
 
     @admin.display(description="traceback")
     def traceback_pretty(self, job: ProcessingJob) -> str:
@@ -327,7 +232,7 @@ class ProcessingJobAdmin(admin.ModelAdmin):
 
     @admin.display(description="attempt log")
     def attempt_log_pretty(self, job: ProcessingJob) -> str:
-        return _pretty_json(job.attempt_log or None)
+        return pretty_json(job.attempt_log or None)
 
     # Actions: a confirmation page first, then a service call per job.
 
@@ -370,9 +275,7 @@ class ProcessingJobAdmin(admin.ModelAdmin):
         level = messages.SUCCESS if done else messages.INFO
         self.message_user(request, f"{verb.capitalize()} {done} job(s).", level)
         if skipped:
-            self.message_user(
-                request, _skipped_message(verb, skipped), messages.WARNING
-            )
+            self.message_user(request, skipped_message(verb, skipped), messages.WARNING)
 
     @admin.action(
         description="Retry selected failed or cancelled jobs", permissions=["change"]
@@ -465,163 +368,3 @@ class ProcessingJobAdmin(admin.ModelAdmin):
             ]
         self._report(request, verb="purged", done=done, skipped=skipped)
         return None
-
-
-@admin.register(QueueState)
-class QueueStateAdmin(admin.ModelAdmin):
-    """The queues page: every known queue, live depth and pause state, pause/resume/purge.
-
-    Rendered from selectors.queue_list(), so a queue shows before it has a
-    QueueState row (the row appears on its first pause).
-    """
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_urls(self):
-        def wrap(view):
-            return self.admin_site.admin_view(view)
-
-        return [
-            path(
-                "<str:name>/pause/", wrap(self.pause_view), name="jobs_queuestate_pause"
-            ),
-            path(
-                "<str:name>/resume/",
-                wrap(self.resume_view),
-                name="jobs_queuestate_resume",
-            ),
-            path(
-                "<str:name>/purge/", wrap(self.purge_view), name="jobs_queuestate_purge"
-            ),
-            *super().get_urls(),
-        ]
-
-    def _changelist_url(self) -> str:
-        return reverse(
-            "admin:jobs_queuestate_changelist", current_app=self.admin_site.name
-        )
-
-    def _queue_or_404(self, name: str) -> dict[str, Any]:
-        try:
-            return selectors.queue_get(name=name)
-        except ValidationError:
-            raise Http404(f"unknown queue {name!r}") from None
-
-    def _require_change_permission(self, request: HttpRequest) -> None:
-        if not self.has_change_permission(request):
-            raise PermissionDenied
-
-    def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
-        if not self.has_view_or_change_permission(request):
-            raise PermissionDenied
-        jobs_url = reverse(
-            "admin:jobs_processingjob_changelist", current_app=self.admin_site.name
-        )
-        queues = [
-            {**queue, "jobs_url": f"{jobs_url}?queue={queue['name']}"}
-            for queue in selectors.queue_list()
-        ]
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Queues",
-            "opts": self.opts,
-            "queues": queues,
-            "can_change": self.has_change_permission(request),
-            **(extra_context or {}),
-        }
-        return TemplateResponse(request, "admin/jobs/queuestate/queues.html", context)
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        return redirect(self._changelist_url())
-
-    def pause_view(self, request: HttpRequest, name: str) -> HttpResponse:
-        return require_POST(self._pause)(request, name)
-
-    def resume_view(self, request: HttpRequest, name: str) -> HttpResponse:
-        return require_POST(self._resume)(request, name)
-
-    def _pause(self, request: HttpRequest, name: str) -> HttpResponse:
-        self._require_change_permission(request)
-        self._queue_or_404(name)
-        services.queue_pause(queue=name, paused_by=request.user)
-        self.message_user(
-            request, f"Paused queue {name}: no job of it starts until it is resumed."
-        )
-        return HttpResponseRedirect(self._changelist_url())
-
-    def _resume(self, request: HttpRequest, name: str) -> HttpResponse:
-        self._require_change_permission(request)
-        self._queue_or_404(name)
-        services.queue_resume(queue=name)
-        self.message_user(request, f"Resumed queue {name}.")
-        return HttpResponseRedirect(self._changelist_url())
-
-    def purge_view(self, request: HttpRequest, name: str) -> HttpResponse:
-        self._require_change_permission(request)
-        queue = self._queue_or_404(name)
-        if request.method == "POST":
-            cancelled = services.queue_purge(queue=name)
-            self.message_user(
-                request, f"Purged queue {name}: {cancelled} waiting job(s) cancelled."
-            )
-            return HttpResponseRedirect(self._changelist_url())
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"Purge queue {name}?",
-            "opts": self.opts,
-            "queue": queue,
-        }
-        return TemplateResponse(
-            request, "admin/jobs/queuestate/purge_confirmation.html", context
-        )
-
-
-@admin.register(MetricsSnapshot)
-class MetricsSnapshotAdmin(admin.ModelAdmin):
-    list_display = ["taken_at", "jobs_by_status", "queue_depths_display"]
-    date_hierarchy = "taken_at"
-    fields = ["taken_at", "counts_pretty", "queue_depths_pretty", "type_stats_pretty"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description="jobs by status")
-    def jobs_by_status(self, snapshot: MetricsSnapshot) -> str:
-        return (
-            format_html_join(
-                " ", "{}: {}", sorted((snapshot.counts_by_status or {}).items())
-            )
-            or "—"
-        )
-
-    @admin.display(description="queue depths")
-    def queue_depths_display(self, snapshot: MetricsSnapshot) -> str:
-        return (
-            format_html_join(
-                " ", "{}: {}", sorted((snapshot.queue_depths or {}).items())
-            )
-            or "—"
-        )
-
-    @admin.display(description="counts by status")
-    def counts_pretty(self, snapshot: MetricsSnapshot) -> str:
-        return _pretty_json(snapshot.counts_by_status)
-
-    @admin.display(description="queue depths")
-    def queue_depths_pretty(self, snapshot: MetricsSnapshot) -> str:
-        return _pretty_json(snapshot.queue_depths)
-
-    @admin.display(description="per job type")
-    def type_stats_pretty(self, snapshot: MetricsSnapshot) -> str:
-        return _pretty_json(snapshot.type_stats)

@@ -1,0 +1,9 @@
+"""Admin of the job engine: jobs (read-only, with retry/cancel/purge), queues, metrics.
+
+Services own every state change: the admin shows rows and calls services,
+it never saves a job, queue or snapshot itself.
+"""
+
+from jobs.admin import jobs  # noqa: F401
+from jobs.admin import metrics  # noqa: F401
+from jobs.admin import queues  # noqa: F401
