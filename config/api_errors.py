@@ -4,6 +4,8 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.http import JsonResponse
+from django.views import defaults
 from rest_framework import exceptions
 from rest_framework import status
 from rest_framework.response import Response
@@ -20,7 +22,10 @@ class Conflict(exceptions.APIException):
 
 def _validation_detail(exc: DjangoValidationError):
     if hasattr(exc, "error_dict"):
-        return {field: [str(m) for m in messages] for field, messages in exc.message_dict.items()}
+        return {
+            field: [str(m) for m in messages]
+            for field, messages in exc.message_dict.items()
+        }
     return {"detail": exc.messages[0] if len(exc.messages) == 1 else exc.messages}
 
 
@@ -34,3 +39,14 @@ def exception_handler(exc, context):
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
     return drf_exception_handler(exc, context)
+
+
+# URL prefixes whose clients are programs: their 404s are JSON too.
+JSON_PATH_PREFIXES = ("/api/", "/v1/")
+
+
+def page_not_found(request, exception):
+    """Django's 404 for a URL no view matched: JSON for API paths, the page elsewhere."""
+    if request.path.startswith(JSON_PATH_PREFIXES):
+        return JsonResponse({"detail": f"no API route {request.path}"}, status=404)
+    return defaults.page_not_found(request, exception)

@@ -3,10 +3,26 @@ from django.urls import include
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 from drf_spectacular.views import SpectacularSwaggerView
+from rest_framework.permissions import AllowAny
+
+from jobs.views import HealthCheckView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("healthz", HealthCheckView.as_view(), name="healthz"),
     path("api/v1/", include("config.api_router")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path(
+        "api/schema/",
+        SpectacularAPIView.as_view(permission_classes=[AllowAny]),
+        name="api-schema",
+    ),
+    path(
+        "api/docs/",
+        SpectacularSwaggerView.as_view(
+            url_name="api-schema", permission_classes=[AllowAny]
+        ),
+        name="api-docs",
+    ),
 ]
+
+handler404 = "config.api_errors.page_not_found"

@@ -1,0 +1,265 @@
+"""Input validation and output shapes of the job engine's API."""
+
+from typing import Any
+
+from celery import states
+from celery.result import AsyncResult
+from django.contrib.contenttypes.models import ContentType
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from jobs.models import ProcessingJob
+from jobs.registry import job_type_get
+from jobs.registry import job_type_list
+
+S = ProcessingJob.Status
+
+# JOBS ---------------------------------------------------------------------
+
+
+class JobTargetSerializer(serializers.Serializer):
+    type = serializers.CharField(
+        help_text="The target's content type, 'app_label.model'."
+    )
+    id = serializers.CharField(help_text="The target's primary key.")
+
+
+class ProcessingJobSerializer(serializers.ModelSerializer):
+    error = serializers.CharField(source="error_message", read_only=True)
+    target = serializers.SerializerMethodField()
+    submitted_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    duration_s = serializers.FloatField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = ProcessingJob
+        fields = [
+            "id",
+            "job_type",
+            "status",
+            "queue",
+            "priority",
+            "progress",
+            "progress_message",
+            "attempts",
+            "max_retries",
+            "params",
+            "result",
+            "error",
+            "worker",
+            "target",
+            "queued_at",
+            "started_at",
+            "completed_at",
+            "heartbeat_at",
+            "duration_s",
+            "attempt_log",
+            "submitted_by",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(JobTargetSerializer(allow_null=True))
+    def get_target(self, job: ProcessingJob) -> dict[str, str] | None:
+        if job.content_type_id is None:
+            return None
+        # get_for_id is cached per process: no query per row of a list.
+        content_type = ContentType.objects.get_for_id(job.content_type_id)
+        return {
+            "type": f"{content_type.app_label}.{content_type.model}",
+            "id": job.object_id,
+        }
+
+
+class ProcessingJobSubmitSerializer(serializers.Serializer):
+    job_type = serializers.CharField(max_length=100)
+    params = serializers.DictField(required=False, default=dict)
+    priority = serializers.IntegerField(
+        min_value=0, max_value=9, required=False, help_text="0-9, 9 is the most urgent."
+    )
+    queue = serializers.CharField(max_length=64, required=False)
+    idempotency_key = serializers.CharField(
+        max_length=255,
+        required=False,
+        help_text="A replay with the same key returns the active or completed job it names.",
+    )
+
+    def validate_job_type(self, value: str) -> str:
+        submittable = [spec.name for spec in job_type_list() if spec.staff_submittable]
+        try:
+            spec = job_type_get(value)
+        except KeyError:
+            raise serializers.ValidationError(
+                f"unknown job type {value!r}; submittable types: {', '.join(submittable)}"
+            ) from None
+        if not spec.staff_submittable:
+            raise serializers.ValidationError(
+                f"job type {value!r} cannot be submitted through the API; "
+                f"submittable types: {', '.join(submittable)}"
+            )
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        params_serializer = job_type_get(attrs["job_type"]).params_serializer
+        if params_serializer is not None:
+            params = params_serializer(data=attrs.get("params", {}))
+            if not params.is_valid():
+                raise serializers.ValidationError({"params": params.errors})
+        return attrs
+
+
+class JobFailedQuerySerializer(serializers.Serializer):
+    limit = serializers.IntegerField(min_value=1, max_value=500, default=50)
+
+
+class JobTypeStatsSerializer(serializers.Serializer):
+    job_type = serializers.CharField()
+    total = serializers.IntegerField()
+    completed = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    cancelled = serializers.IntegerField()
+    success_rate = serializers.FloatField(allow_null=True)
+    failure_rate = serializers.FloatField(allow_null=True)
+    avg_duration_s = serializers.FloatField(allow_null=True)
+
+
+# QUEUES AND WORKERS -------------------------------------------------------
+
+
+class QueueSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    depth = serializers.IntegerField(
+        allow_null=True,
+        help_text="Messages waiting in Redis; null when Redis is unreachable.",
+    )
+    paused = serializers.BooleanField()
+    active = serializers.IntegerField(help_text="Jobs of this queue running now.")
+
+
+class QueuePurgeSerializer(serializers.Serializer):
+    queue = serializers.CharField()
+    cancelled = serializers.IntegerField(
+        help_text="Waiting jobs cancelled by the purge."
+    )
+
+
+class JobStatsSerializer(serializers.Serializer):
+    by_status = serializers.DictField(child=serializers.IntegerField())
+    by_type = serializers.DictField(
+        child=serializers.DictField(child=serializers.IntegerField())
+    )
+    types = JobTypeStatsSerializer(many=True)
+    queues = QueueSerializer(many=True)
+
+
+class WorkerTaskSerializer(serializers.Serializer):
+    id = serializers.CharField(allow_null=True)
+    name = serializers.CharField(allow_null=True)
+    kwargs = serializers.JSONField(allow_null=True)
+    worker_pid = serializers.IntegerField(allow_null=True)
+    time_start = serializers.FloatField(allow_null=True)
+
+
+class WorkerSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    active = WorkerTaskSerializer(many=True)
+    reserved = WorkerTaskSerializer(many=True)
+    queues = serializers.ListField(child=serializers.CharField())
+    pool_size = serializers.IntegerField(allow_null=True)
+
+
+# TASK STATUS --------------------------------------------------------------
+
+# A job's row is its record; its Celery state is derived from the row.
+JOB_STATUS_TO_TASK_STATE = {
+    S.QUEUED: states.PENDING,
+    S.RUNNING: "PROGRESS",
+    S.RETRYING: states.RETRY,
+    S.COMPLETED: states.SUCCESS,
+    S.FAILED: states.FAILURE,
+    S.CANCELLED: states.REVOKED,
+}
+TASK_STATES = [
+    states.PENDING,
+    states.STARTED,
+    "PROGRESS",
+    states.SUCCESS,
+    states.FAILURE,
+    states.RETRY,
+    states.REVOKED,
+]
+
+
+class TaskProgressSerializer(serializers.Serializer):
+    current = serializers.FloatField()
+    total = serializers.FloatField()
+    percent = serializers.IntegerField()
+    message = serializers.CharField(allow_blank=True)
+
+
+class TaskStatusSerializer(serializers.Serializer):
+    task_id = serializers.CharField()
+    state = serializers.ChoiceField(choices=TASK_STATES)
+    progress = TaskProgressSerializer()
+    result = serializers.JSONField(allow_null=True)
+    error = serializers.CharField(allow_null=True)
+    ready = serializers.BooleanField()
+    successful = serializers.BooleanField()
+
+
+def _progress(current: float, total: float, message: str = "") -> dict[str, Any]:
+    percent = max(0, min(100, int(current * 100 / total))) if total else 0
+    return {"current": current, "total": total, "percent": percent, "message": message}
+
+
+class JobTaskStatusSerializer(TaskStatusSerializer):
+    """A job in Celery's task-state vocabulary, read from its row."""
+
+    def to_representation(self, job: ProcessingJob) -> dict[str, Any]:
+        return super().to_representation(
+            {
+                "task_id": str(job.id),
+                "state": JOB_STATUS_TO_TASK_STATE[job.status],
+                "progress": _progress(job.progress, 100, job.progress_message),
+                "result": job.result if job.status == S.COMPLETED else None,
+                "error": job.error_message or None,
+                "ready": job.status in ProcessingJob.FINISHED_STATUSES,
+                "successful": job.status == S.COMPLETED,
+            }
+        )
+
+
+class AsyncResultTaskStatusSerializer(TaskStatusSerializer):
+    """A plain Celery task's state as its result backend holds it."""
+
+    def to_representation(self, task: AsyncResult) -> dict[str, Any]:
+        state, info = task.state, task.info
+        if state == states.SUCCESS:
+            progress = _progress(100, 100)
+        elif isinstance(info, dict) and "current" in info:
+            progress = _progress(
+                info.get("current") or 0,
+                info.get("total") or 100,
+                info.get("message") or "",
+            )
+        else:
+            progress = _progress(0, 100)
+        error = None
+        if isinstance(info, BaseException):
+            error = f"{type(info).__name__}: {info}"
+        return super().to_representation(
+            {
+                "task_id": task.id,
+                "state": state,
+                "progress": progress,
+                "result": info if state == states.SUCCESS else None,
+                "error": error,
+                "ready": state in states.READY_STATES,
+                "successful": state == states.SUCCESS,
+            }
+        )
+
+
+# AUTH ---------------------------------------------------------------------
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()

@@ -1,0 +1,281 @@
+"""The job engine's API: serializer -> service/selector -> Response. Staff only."""
+
+import uuid
+
+from celery.result import AsyncResult
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django_celery_results.models import TaskResult
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema_view
+from rest_framework import mixins
+from rest_framework import status
+from rest_framework import viewsets
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import IsAdminUser
+from rest_framework.response import Response
+
+from config.api_errors import Conflict
+from config.celery_app import app as celery_app
+from jobs import selectors
+from jobs import services
+from jobs.api import serializers
+from jobs.api.filters import ProcessingJobFilter
+from jobs.models import ProcessingJob
+
+# AUTH ---------------------------------------------------------------------
+
+
+class AuthTokenView(ObtainAuthToken):
+    """Exchange a username and password for an API token."""
+
+    # A stale session or token header must not block logging in.
+    authentication_classes = ()
+
+    @extend_schema(
+        request=ObtainAuthToken.serializer_class,
+        responses={200: serializers.TokenSerializer},
+        auth=[],
+        tags=["auth"],
+    )
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+
+# JOBS ---------------------------------------------------------------------
+
+
+def _job_or_404(job_id: str) -> ProcessingJob:
+    try:
+        return selectors.job_get(job_id=job_id)
+    except (ProcessingJob.DoesNotExist, DjangoValidationError):
+        # A malformed UUID names no job either.
+        raise NotFound(f"no job with id {job_id!r}") from None
+
+
+@extend_schema(tags=["jobs"])
+@extend_schema_view(
+    list=extend_schema(summary="Jobs, newest first"),
+    retrieve=extend_schema(summary="One job"),
+)
+class ProcessingJobViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    permission_classes = [IsAdminUser]
+    filterset_class = ProcessingJobFilter
+    # Anything up to the next slash reaches the view, which answers a JSON 404.
+    lookup_value_regex = "[^/]+"
+
+    def get_queryset(self):
+        return selectors.job_list()
+
+    def get_serializer_class(self):
+        # The browsable API's form for POST shows the submit fields.
+        if self.action == "create":
+            return serializers.ProcessingJobSubmitSerializer
+        return serializers.ProcessingJobSerializer
+
+    def get_object(self) -> ProcessingJob:
+        job = _job_or_404(self.kwargs[self.lookup_url_kwarg or self.lookup_field])
+        self.check_object_permissions(self.request, job)
+        return job
+
+    @extend_schema(
+        summary="Submit a job",
+        request=serializers.ProcessingJobSubmitSerializer,
+        responses={
+            201: serializers.ProcessingJobSerializer,
+            200: serializers.ProcessingJobSerializer,
+        },
+        description="201 with the new job; 200 with the job an idempotency key already names.",
+    )
+    def create(self, request):
+        incoming = serializers.ProcessingJobSubmitSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        key = incoming.validated_data.get("idempotency_key")
+        known_ids = _job_ids_with_idempotency_key(key) if key else set()
+        job = services.job_submit(**incoming.validated_data, submitted_by=request.user)
+        answer = status.HTTP_200_OK if job.id in known_ids else status.HTTP_201_CREATED
+        return Response(serializers.ProcessingJobSerializer(job).data, status=answer)
+
+    @extend_schema(
+        summary="Cancel an active job (409 if it already finished)", request=None
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        job = services.job_cancel(
+            job_id=self.get_object().id, cancelled_by=request.user
+        )
+        return Response(self.get_serializer(job).data)
+
+    @extend_schema(
+        summary="Run a failed or cancelled job again (409 otherwise)", request=None
+    )
+    @action(detail=True, methods=["post"])
+    def retry(self, request, pk=None):
+        job = services.job_retry(job_id=self.get_object().id, retried_by=request.user)
+        return Response(self.get_serializer(job).data)
+
+    @extend_schema(
+        summary="Counts by status and type, rates, queues",
+        responses=serializers.JobStatsSerializer,
+    )
+    @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
+    def stats(self, request):
+        return Response(serializers.JobStatsSerializer(selectors.job_stats()).data)
+
+    @extend_schema(
+        summary="The dead-letter list: failed jobs, most recently failed first",
+        parameters=[serializers.JobFailedQuerySerializer],
+        responses=serializers.ProcessingJobSerializer(many=True),
+    )
+    @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
+    def failed(self, request):
+        query = serializers.JobFailedQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        jobs = selectors.job_list_failed(limit=query.validated_data["limit"])
+        return Response(self.get_serializer(jobs, many=True).data)
+
+
+def _job_ids_with_idempotency_key(key: str) -> set[uuid.UUID]:
+    """Jobs holding the key before a submit: the one it returns then is a replay."""
+    jobs = selectors.job_list(filters={"idempotency_key": key})
+    return set(jobs.values_list("id", flat=True))
+
+
+# QUEUES AND WORKERS -------------------------------------------------------
+
+_queue_name = OpenApiParameter("name", OpenApiTypes.STR, OpenApiParameter.PATH)
+
+
+@extend_schema(tags=["queues"])
+@extend_schema_view(
+    list=extend_schema(summary="Every known queue"),
+    retrieve=extend_schema(
+        summary="One queue (400 for an unknown name)", parameters=[_queue_name]
+    ),
+    pause=extend_schema(
+        summary="Pause a queue on every worker", parameters=[_queue_name], request=None
+    ),
+    resume=extend_schema(
+        summary="Resume a paused queue", parameters=[_queue_name], request=None
+    ),
+    purge=extend_schema(
+        summary="Drop a queue's waiting messages and cancel their jobs",
+        parameters=[_queue_name],
+        request=None,
+        responses=serializers.QueuePurgeSerializer,
+    ),
+)
+class QueueViewSet(viewsets.GenericViewSet):
+    serializer_class = serializers.QueueSerializer
+    permission_classes = [IsAdminUser]
+    pagination_class = None
+    filter_backends = []
+    lookup_field = "name"
+    lookup_value_regex = "[^/]+"
+
+    def list(self, request):
+        return Response(self.get_serializer(selectors.queue_list(), many=True).data)
+
+    def retrieve(self, request, name=None):
+        return Response(self.get_serializer(selectors.queue_get(name=name)).data)
+
+    @action(detail=True, methods=["post"])
+    def pause(self, request, name=None):
+        services.queue_pause(queue=name, paused_by=request.user)
+        return Response(self.get_serializer(selectors.queue_get(name=name)).data)
+
+    @action(detail=True, methods=["post"])
+    def resume(self, request, name=None):
+        services.queue_resume(queue=name)
+        return Response(self.get_serializer(selectors.queue_get(name=name)).data)
+
+    @action(detail=True, methods=["post"])
+    def purge(self, request, name=None):
+        cancelled = services.queue_purge(queue=name)
+        purged = {"queue": name, "cancelled": cancelled}
+        return Response(serializers.QueuePurgeSerializer(purged).data)
+
+
+@extend_schema(tags=["workers"])
+@extend_schema_view(
+    list=extend_schema(summary="Workers answering within the inspect timeout")
+)
+class WorkerViewSet(viewsets.GenericViewSet):
+    serializer_class = serializers.WorkerSerializer
+    permission_classes = [IsAdminUser]
+    pagination_class = None
+    filter_backends = []
+
+    def list(self, request):
+        return Response(self.get_serializer(selectors.worker_list(), many=True).data)
+
+
+# TASK STATUS --------------------------------------------------------------
+
+
+def _job_or_none(task_id: str) -> ProcessingJob | None:
+    try:
+        uuid.UUID(task_id)
+    except ValueError:
+        return None
+    return selectors.job_list(filters={"id": task_id}).first()
+
+
+def _plain_task_or_404(task_id: str) -> AsyncResult:
+    # The backend answers PENDING for any id it never saw: only a stored
+    # result proves the task exists.
+    if not TaskResult.objects.filter(task_id=task_id).exists():
+        raise NotFound(f"no job or task with id {task_id!r}")
+    return celery_app.AsyncResult(task_id)
+
+
+_task_id = OpenApiParameter("task_id", OpenApiTypes.STR, OpenApiParameter.PATH)
+
+
+@extend_schema(tags=["tasks"])
+@extend_schema_view(
+    retrieve=extend_schema(
+        summary="A job's or task's state, progress and result", parameters=[_task_id]
+    ),
+    destroy=extend_schema(
+        summary="Cancel a job or revoke a task (409 if it already finished)",
+        parameters=[_task_id],
+        responses={
+            200: serializers.TaskStatusSerializer,
+            202: serializers.TaskStatusSerializer,
+        },
+    ),
+)
+class TaskViewSet(viewsets.GenericViewSet):
+    serializer_class = serializers.TaskStatusSerializer
+    permission_classes = [IsAdminUser]
+    pagination_class = None
+    filter_backends = []
+    lookup_field = "task_id"
+    lookup_value_regex = "[^/]+"
+
+    def retrieve(self, request, task_id=None):
+        job = _job_or_none(task_id)
+        if job is not None:
+            return Response(serializers.JobTaskStatusSerializer(job).data)
+        task = _plain_task_or_404(task_id)
+        return Response(serializers.AsyncResultTaskStatusSerializer(task).data)
+
+    def destroy(self, request, task_id=None):
+        job = _job_or_none(task_id)
+        if job is not None:
+            job = services.job_cancel(job_id=job.id, cancelled_by=request.user)
+            return Response(serializers.JobTaskStatusSerializer(job).data)
+        task = _plain_task_or_404(task_id)
+        if task.ready():
+            raise Conflict(f"task {task_id} already finished ({task.state})")
+        task.revoke(terminate=True)
+        return Response(
+            serializers.AsyncResultTaskStatusSerializer(task).data,
+            status=status.HTTP_202_ACCEPTED,
+        )
