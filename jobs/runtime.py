@@ -154,15 +154,23 @@ class JobTask(Task):
                 traceback_text=traceback.format_exc(),
                 retryable=retryable,
             )
+            self._leave_progress_state(
+                job, states.RETRY if retry_in_s is not None else states.FAILURE, exc
+            )
             if retry_in_s is not None:
                 raise self.retry(exc=exc, countdown=retry_in_s) from exc
             raise
         finally:
             heartbeat.untrack()
-        services.job_complete(job_id=job_id, generation=generation, result=result)
-        if job.reported_progress:
-            # Leave the Celery state at SUCCESS, not at the last PROGRESS.
-            self.backend.store_result(
-                job_id, result, states.SUCCESS, request=self.request
-            )
+        if services.job_complete(job_id=job_id, generation=generation, result=result):
+            self._leave_progress_state(job, states.SUCCESS, result)
         return result
+
+    def _leave_progress_state(self, job: JobContext, state: str, outcome: Any) -> None:
+        """Replace a stored PROGRESS state by the attempt's outcome.
+
+        Job results live on the job row (ignore_result); only a job that
+        wrote PROGRESS to the result backend has a state there to correct.
+        """
+        if job.reported_progress:
+            self.backend.store_result(job.id, outcome, state, request=self.request)

@@ -1,6 +1,8 @@
 """Reads of jobs, queues and workers."""
 
 import logging
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from django.conf import settings
@@ -30,6 +32,30 @@ def job_list(*, filters: dict[str, Any] | None = None) -> QuerySet[ProcessingJob
 def job_get(*, job_id: Any) -> ProcessingJob:
     """One job; ProcessingJob.DoesNotExist (or ValidationError for a malformed id)."""
     return job_list().get(id=job_id)
+
+
+def job_for_task_id(*, task_id: str) -> ProcessingJob | None:
+    """The job whose Celery task id this is, or None (a plain task or unknown)."""
+    try:
+        uuid.UUID(task_id)
+    except ValueError:
+        return None
+    return job_list(filters={"id": task_id}).first()
+
+
+def task_result_get(*, task_id: str) -> Any:
+    """A plain Celery task's AsyncResult; TaskResult.DoesNotExist for an id never stored.
+
+    The backend answers PENDING for any id it never saw, so only a stored
+    result proves the task exists.
+    """
+    from django_celery_results.models import TaskResult
+
+    from config.celery_app import app
+
+    if not TaskResult.objects.filter(task_id=task_id).exists():
+        raise TaskResult.DoesNotExist(f"no job or task with id {task_id!r}")
+    return app.AsyncResult(task_id)
 
 
 def job_list_failed(*, limit: int = 50) -> QuerySet[ProcessingJob]:
@@ -155,26 +181,41 @@ def worker_names_alive() -> set[str]:
 
 
 def worker_list() -> list[dict[str, Any]]:
-    """Each answering worker: its active and reserved tasks, queues and pool size."""
+    """Each answering worker: its active and reserved tasks, queues and pool size.
+
+    The four inspections run side by side: each waits the whole inspect
+    timeout for replies, so in turn they would take four times as long.
+    """
     inspect = _inspect()
+    calls = {
+        "active": inspect.active,
+        "reserved": inspect.reserved,
+        "stats": inspect.stats,
+        "queues": inspect.active_queues,
+    }
     try:
-        active = inspect.active() or {}
-        reserved = inspect.reserved() or {}
-        stats = inspect.stats() or {}
-        queues = inspect.active_queues() or {}
+        with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+            futures = {name: pool.submit(call) for name, call in calls.items()}
+            replies = {name: future.result() or {} for name, future in futures.items()}
     except Exception:
         logger.exception("worker inspection failed")
         return []
+    active, reserved, stats, queues = (
+        replies["active"],
+        replies["reserved"],
+        replies["stats"],
+        replies["queues"],
+    )
     workers = []
-    for name in sorted(set(active) | set(reserved) | set(stats)):
-        pool = (stats.get(name) or {}).get("pool") or {}
+    for name in sorted(set(active) | set(reserved) | set(stats) | set(queues)):
+        pool_info = (stats.get(name) or {}).get("pool") or {}
         workers.append(
             {
                 "name": name,
                 "active": [_task_summary(task) for task in active.get(name, [])],
                 "reserved": [_task_summary(task) for task in reserved.get(name, [])],
                 "queues": sorted(queue["name"] for queue in queues.get(name, [])),
-                "pool_size": pool.get("max-concurrency"),
+                "pool_size": pool_info.get("max-concurrency"),
             }
         )
     return workers

@@ -1,10 +1,6 @@
 """The job engine's API: serializer -> service/selector -> Response. Staff only."""
 
-import uuid
-
-from celery.result import AsyncResult
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django_celery_results.models import TaskResult
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from drf_spectacular.utils import extend_schema
@@ -18,8 +14,6 @@ from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 
-from config.api_errors import Conflict
-from config.celery_app import app as celery_app
 from jobs import selectors
 from jobs import services
 from jobs.api import serializers
@@ -95,10 +89,10 @@ class ProcessingJobViewSet(
     def create(self, request):
         incoming = serializers.ProcessingJobSubmitSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        key = incoming.validated_data.get("idempotency_key")
-        known_ids = _job_ids_with_idempotency_key(key) if key else set()
-        job = services.job_submit(**incoming.validated_data, submitted_by=request.user)
-        answer = status.HTTP_200_OK if job.id in known_ids else status.HTTP_201_CREATED
+        job, created = services.job_submit_or_get(
+            **incoming.validated_data, submitted_by=request.user
+        )
+        answer = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(serializers.ProcessingJobSerializer(job).data, status=answer)
 
     @extend_schema(
@@ -138,12 +132,6 @@ class ProcessingJobViewSet(
         query.is_valid(raise_exception=True)
         jobs = selectors.job_list_failed(limit=query.validated_data["limit"])
         return Response(self.get_serializer(jobs, many=True).data)
-
-
-def _job_ids_with_idempotency_key(key: str) -> set[uuid.UUID]:
-    """Jobs holding the key before a submit: the one it returns then is a replay."""
-    jobs = selectors.job_list(filters={"idempotency_key": key})
-    return set(jobs.values_list("id", flat=True))
 
 
 # QUEUES AND WORKERS -------------------------------------------------------
@@ -218,22 +206,6 @@ class WorkerViewSet(viewsets.GenericViewSet):
 # TASK STATUS --------------------------------------------------------------
 
 
-def _job_or_none(task_id: str) -> ProcessingJob | None:
-    try:
-        uuid.UUID(task_id)
-    except ValueError:
-        return None
-    return selectors.job_list(filters={"id": task_id}).first()
-
-
-def _plain_task_or_404(task_id: str) -> AsyncResult:
-    # The backend answers PENDING for any id it never saw: only a stored
-    # result proves the task exists.
-    if not TaskResult.objects.filter(task_id=task_id).exists():
-        raise NotFound(f"no job or task with id {task_id!r}")
-    return celery_app.AsyncResult(task_id)
-
-
 _task_id = OpenApiParameter("task_id", OpenApiTypes.STR, OpenApiParameter.PATH)
 
 
@@ -260,21 +232,19 @@ class TaskViewSet(viewsets.GenericViewSet):
     lookup_value_regex = "[^/]+"
 
     def retrieve(self, request, task_id=None):
-        job = _job_or_none(task_id)
+        job = selectors.job_for_task_id(task_id=task_id)
         if job is not None:
             return Response(serializers.JobTaskStatusSerializer(job).data)
-        task = _plain_task_or_404(task_id)
+        task = selectors.task_result_get(task_id=task_id)
         return Response(serializers.AsyncResultTaskStatusSerializer(task).data)
 
     def destroy(self, request, task_id=None):
-        job = _job_or_none(task_id)
+        job = selectors.job_for_task_id(task_id=task_id)
         if job is not None:
             job = services.job_cancel(job_id=job.id, cancelled_by=request.user)
             return Response(serializers.JobTaskStatusSerializer(job).data)
-        task = _plain_task_or_404(task_id)
-        if task.ready():
-            raise Conflict(f"task {task_id} already finished ({task.state})")
-        task.revoke(terminate=True)
+        selectors.task_result_get(task_id=task_id)
+        task = services.task_revoke(task_id=task_id)
         return Response(
             serializers.AsyncResultTaskStatusSerializer(task).data,
             status=status.HTTP_202_ACCEPTED,

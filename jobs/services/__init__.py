@@ -24,6 +24,8 @@ from jobs.services.submission import job_cancel
 from jobs.services.submission import job_retry
 from jobs.services.submission import job_submit
 from jobs.services.submission import job_submit_batch
+from jobs.services.submission import job_submit_or_get
+from jobs.services.submission import task_revoke
 
 __all__ = [
     "job_cancel",
@@ -35,6 +37,7 @@ __all__ = [
     "job_retry",
     "job_submit",
     "job_submit_batch",
+    "job_submit_or_get",
     "jobs_delete_finished",
     "jobs_drain",
     "jobs_purge",
@@ -49,5 +52,6 @@ __all__ = [
     "queue_validate",
     "retry_delay_s",
     "schedules_setup",
+    "task_revoke",
     "watchdog_run",
 ]

@@ -102,11 +102,36 @@ def job_submit(
     Idempotent per `idempotency_key`: a replay returns the active or completed
     job that key already names.
     """
+    job, _ = job_submit_or_get(
+        job_type=job_type,
+        target=target,
+        params=params,
+        queue=queue,
+        priority=priority,
+        submitted_by=submitted_by,
+        idempotency_key=idempotency_key,
+        max_retries=max_retries,
+    )
+    return job
+
+
+def job_submit_or_get(
+    *,
+    job_type: str,
+    target: models.Model | None = None,
+    params: dict | None = None,
+    queue: str | None = None,
+    priority: int | None = None,
+    submitted_by: Any = None,
+    idempotency_key: str | None = None,
+    max_retries: int | None = None,
+) -> tuple[ProcessingJob, bool]:
+    """job_submit, also telling whether the job is new (False: the key's replay)."""
     spec = _job_type_or_error(job_type)
     if idempotency_key:
         existing = _existing_for_idempotency_key(idempotency_key)
         if existing is not None:
-            return existing
+            return existing, False
     job = _build_job(
         spec=spec,
         target=target,
@@ -126,11 +151,11 @@ def job_submit(
             existing = _existing_for_idempotency_key(idempotency_key)
             if existing is None:
                 raise
-            return existing
+            return existing, False
     else:
         job.save(force_insert=True)
     jobs_send_on_commit(jobs=[job])
-    return job
+    return job, True
 
 
 @transaction.atomic
@@ -249,3 +274,17 @@ def job_retry(*, job_id: Any, retried_by: Any = None) -> ProcessingJob:
             ) from None
         jobs_send_on_commit(jobs=[job])
     return job
+
+
+def task_revoke(*, task_id: str) -> Any:
+    """Revoke a plain Celery task (not a job) and terminate it if running.
+
+    Raises JobStateConflict when it already finished.
+    """
+    from config.celery_app import app
+
+    task = app.AsyncResult(task_id)
+    if task.ready():
+        raise JobStateConflict(f"task {task_id} already finished ({task.state})")
+    task.revoke(terminate=True)
+    return task
