@@ -131,6 +131,8 @@ def main() -> None:
         manage("setup_schedules")
         ensure_admin()
         bin_dir = Path(sys.executable).parent
+        # The Procfile's `python` must be this virtualenv's.
+        os.environ["PATH"] = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
         procfile = PROJECT_DIR / "config" / "Procfile"
         honcho = shutil.which("honcho", path=str(bin_dir)) or "honcho"
         subprocess.run(
