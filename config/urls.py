@@ -11,6 +11,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", HealthCheckView.as_view(), name="healthz"),
     path("api/v1/", include("config.api_router")),
+    path("v1/", include("captures.urls")),
     path(
         "api/schema/",
         SpectacularAPIView.as_view(permission_classes=[AllowAny]),

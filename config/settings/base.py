@@ -224,3 +224,49 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {"celery": {"level": "INFO"}},
 }
+
+# CAPTURES -----------------------------------------------------------------
+CAPTURES_MAX_IMAGE_SIZE = env.int("CAPTURES_MAX_IMAGE_SIZE", default=20 * 1024 * 1024)
+CAPTURES_MAX_IMAGE_PIXELS = env.int("CAPTURES_MAX_IMAGE_PIXELS", default=40_000_000)
+# A 20 MB image is ~27 MB of base64 JSON; multipart files don't count here.
+DATA_UPLOAD_MAX_MEMORY_SIZE = CAPTURES_MAX_IMAGE_SIZE * 4 // 3 + 1024 * 1024
+# The same bytes from the same device within this window are one capture.
+CAPTURES_DEDUP_WINDOW_S = env.int("CAPTURES_DEDUP_WINDOW_S", default=600)
+CAPTURES_AUTO_PROCESS = env.bool("CAPTURES_AUTO_PROCESS", default=True)
+CAPTURES_OCR_ENABLED = env.bool("CAPTURES_OCR_ENABLED", default=True)
+CAPTURES_RETENTION_DAYS = env.int("CAPTURES_RETENTION_DAYS", default=30)
+# Optional OpenAI-compatible vision endpoint (base URL up to /v1): extra labels.
+CAPTURES_VISION_API_URL = env("CAPTURES_VISION_API_URL", default="")
+CAPTURES_VISION_API_KEY = env("CAPTURES_VISION_API_KEY", default="")
+CAPTURES_VISION_MODEL = env("CAPTURES_VISION_MODEL", default="gpt-4o-mini")
+CAPTURES_VISION_TIMEOUT_S = env.float("CAPTURES_VISION_TIMEOUT_S", default=20.0)
+# Rate limits ("count/period", period s|m|h|d; empty = unlimited): ingest per
+# device, the process routes per user, "admin" the other /v1/admin routes and
+# "api" the /api/v1/ DRF routes, per user or client IP.
+CAPTURES_RATELIMIT_ENABLED = env.bool("CAPTURES_RATELIMIT_ENABLED", default=True)
+CAPTURES_RATE_LIMITS = {
+    "ingest": env("CAPTURES_RATE_INGEST", default="10/m"),
+    "process_capture": env("CAPTURES_RATE_PROCESS_CAPTURE", default="20/m"),
+    "process_pending": env("CAPTURES_RATE_PROCESS_PENDING", default="5/m"),
+    "admin": env("CAPTURES_RATE_ADMIN", default="100/m"),
+    "api": env("CAPTURES_RATE_API", default="100/m"),
+}
+# Limits shrink linearly to half as queued jobs approach this many.
+CAPTURES_QUEUE_CAPACITY = env.int("CAPTURES_QUEUE_CAPACITY", default=1000)
+CAPTURES_LOAD_CACHE_S = env.float("CAPTURES_LOAD_CACHE_S", default=1.5)
+# Client IPs come from X-Forwarded-For only behind this many trusted proxies.
+CAPTURES_TRUSTED_PROXY_COUNT = env.int("CAPTURES_TRUSTED_PROXY_COUNT", default=0)
+# django-ratelimit keeps its counters in the Redis cache all web processes
+# share (SET NX + INCR: atomic). If that cache fails, requests go through
+# (fail open, logged): see captures/ratelimit.py.
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_ENABLE = CAPTURES_RATELIMIT_ENABLED
+RATELIMIT_FAIL_OPEN = env.bool("RATELIMIT_FAIL_OPEN", default=True)
+RATELIMIT_CACHE_PREFIX = env("RATELIMIT_CACHE_PREFIX", default="rl:")
+RATELIMIT_IP_META_KEY = "captures.ratelimit.client_ip"
+INSTALLED_APPS += ["django_ratelimit"]  # its system check of the cache backend
+# W001 only says Django's own RedisCache is not on its list; its add/incr are
+# SET NX EX / INCR, atomic (checked in captures/ratelimit.py).
+SILENCED_SYSTEM_CHECKS = [*globals().get("SILENCED_SYSTEM_CHECKS", []), "django_ratelimit.W001"]
+MIDDLEWARE += ["captures.ratelimit.RateLimitHeadersMiddleware"]
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["captures.ratelimit.AdaptiveRateThrottle"]

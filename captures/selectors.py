@@ -1,0 +1,199 @@
+"""Reads of devices, captures and observations; visibility (`user=`) is decided here."""
+
+from datetime import datetime
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import CharField
+from django.db.models import Count
+from django.db.models import Exists
+from django.db.models import OuterRef
+from django.db.models import Prefetch
+from django.db.models import Q
+from django.db.models import QuerySet
+from django.db.models.functions import Cast
+from django.utils import timezone
+
+from captures.models import Capture
+from captures.models import Device
+from captures.models import Observation
+from jobs import selectors as job_selectors
+from jobs.models import ProcessingJob
+
+ANALYZE_JOB_TYPE = "captures.analyze"
+
+
+def _visible(queryset: QuerySet, *, user: Any, owner_path: str) -> QuerySet:
+    """All rows for staff (or user=None: internal callers), own rows for other users."""
+    if user is None or getattr(user, "is_staff", False):
+        return queryset
+    if not getattr(user, "is_authenticated", False):
+        return queryset.none()
+    return queryset.filter(**{owner_path: user})
+
+
+def device_list(*, user: Any = None) -> QuerySet[Device]:
+    """Devices the user may see (staff: all; others: their own), with capture counts."""
+    devices = (
+        Device.objects.select_related("owner")
+        .annotate(capture_count=Count("captures"))
+        .order_by("device_id")
+    )
+    return _visible(devices, user=user, owner_path="owner")
+
+
+def device_get(*, device_id: str, user: Any = None) -> Device:
+    """One visible device by its device_id; Device.DoesNotExist otherwise."""
+    return device_list(user=user).get(device_id=device_id)
+
+
+def _observations_prefetch() -> Prefetch:
+    return Prefetch(
+        "observations", queryset=Observation.objects.order_by("-updated_at")
+    )
+
+
+def capture_list(*, user: Any = None) -> QuerySet[Capture]:
+    """Captures the user may see, newest first, with device and observations loaded."""
+    captures = Capture.objects.select_related("device").prefetch_related(
+        _observations_prefetch()
+    )
+    return _visible(captures, user=user, owner_path="device__owner")
+
+
+def capture_get(*, capture_id: str, user: Any = None) -> Capture:
+    """One visible capture by its public id; Capture.DoesNotExist otherwise."""
+    return capture_list(user=user).get(public_id=capture_id)
+
+
+def capture_previous(*, capture: Capture) -> Capture | None:
+    """The same device's capture received just before this one, if any."""
+    return (
+        Capture.objects.filter(device_id=capture.device_id)
+        .filter(
+            Q(received_at__lt=capture.received_at)
+            | Q(received_at=capture.received_at, pk__lt=capture.pk)
+        )
+        .exclude(pk=capture.pk)
+        .order_by("-received_at", "-pk")
+        .first()
+    )
+
+
+def capture_duplicate_get(
+    *, device: Device, sha256: str, idempotency_key: str | None, now: datetime
+) -> Capture | None:
+    """The capture a replay refers to: same idempotency key, or same bytes within the window."""
+    if idempotency_key:
+        by_key = Capture.objects.filter(
+            device=device, idempotency_key=idempotency_key
+        ).first()
+        if by_key is not None:
+            return by_key
+    window_start = now - timedelta(seconds=settings.CAPTURES_DEDUP_WINDOW_S)
+    return (
+        Capture.objects.filter(
+            device=device, sha256=sha256, received_at__gte=window_start
+        )
+        .order_by("-received_at")
+        .first()
+    )
+
+
+def capture_counts_by_status() -> dict[str, int]:
+    """Capture counts per status, plus "total"."""
+    counts = dict.fromkeys(Capture.Status.values, 0)
+    for row in Capture.objects.values("status").annotate(n=Count("id")).order_by():
+        counts[row["status"]] = row["n"]
+    return {"total": sum(counts.values()), **counts}
+
+
+def _analyze_jobs(
+    *, statuses: tuple[str, ...] | None = None
+) -> QuerySet[ProcessingJob]:
+    filters: dict[str, Any] = {
+        "content_type": ContentType.objects.get_for_model(Capture),
+        "job_type": ANALYZE_JOB_TYPE,
+    }
+    if statuses is not None:
+        filters["status__in"] = statuses
+    return job_selectors.job_list(filters=filters)
+
+
+def capture_latest_job(*, capture: Capture) -> ProcessingJob | None:
+    """The most recent analysis job of this capture."""
+    return (
+        _analyze_jobs().filter(object_id=str(capture.pk)).order_by("-queued_at").first()
+    )
+
+
+def capture_waiting_job(*, capture: Capture) -> ProcessingJob | None:
+    """The capture's analysis job that is queued or retrying (not yet running), if any."""
+    waiting = (ProcessingJob.Status.QUEUED, ProcessingJob.Status.RETRYING)
+    return (
+        _analyze_jobs(statuses=waiting)
+        .filter(object_id=str(capture.pk))
+        .order_by("-queued_at")
+        .first()
+    )
+
+
+def capture_list_pending_unqueued() -> QuerySet[Capture]:
+    """Pending captures that no active analysis job covers, oldest first."""
+    active = _analyze_jobs(statuses=tuple(ProcessingJob.ACTIVE_STATUSES)).filter(
+        object_id=Cast(OuterRef("pk"), output_field=CharField())
+    )
+    return (
+        Capture.objects.filter(status=Capture.Status.PENDING)
+        .filter(~Exists(active))
+        .order_by("received_at", "pk")
+    )
+
+
+def capture_list_expired(*, now: datetime | None = None) -> QuerySet[Capture]:
+    """Captures past their retention: the device's override, else CAPTURES_RETENTION_DAYS."""
+    now = now or timezone.now()
+    default_cutoff = now - timedelta(days=settings.CAPTURES_RETENTION_DAYS)
+    expired = Q(device__retention_days__isnull=True, received_at__lt=default_cutoff)
+    overrides = (
+        Device.objects.filter(retention_days__isnull=False)
+        .values_list("retention_days", flat=True)
+        .distinct()
+    )
+    for days in overrides:
+        expired |= Q(
+            device__retention_days=days, received_at__lt=now - timedelta(days=days)
+        )
+    return Capture.objects.filter(expired).order_by("received_at", "pk")
+
+
+def observation_list(*, user: Any = None) -> QuerySet[Observation]:
+    """Observations of the captures the user may see, newest first."""
+    observations = Observation.objects.select_related("capture", "capture__device")
+    return _visible(observations, user=user, owner_path="capture__device__owner")
+
+
+def observation_latest(*, capture: Capture) -> Observation | None:
+    """The capture's most recently written observation (uses a prefetch when present)."""
+    observations = list(capture.observations.all())
+    if not observations:
+        return None
+    return max(observations, key=lambda observation: observation.updated_at)
+
+
+def queued_job_count() -> int:
+    """Jobs waiting in status queued, all queues: the figure queue load is computed from."""
+    return job_selectors.job_list(
+        filters={"status": ProcessingJob.Status.QUEUED}
+    ).count()
+
+
+def waiting_job_count() -> int:
+    """Jobs waiting to run (queued or retrying)."""
+    return job_selectors.job_list(
+        filters={
+            "status__in": [ProcessingJob.Status.QUEUED, ProcessingJob.Status.RETRYING]
+        }
+    ).count()

@@ -1,0 +1,104 @@
+"""Devices: creation, API keys (shown once, stored as SHA-256), authentication."""
+
+import hashlib
+import hmac
+import secrets
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from captures.errors import DeviceAuthenticationFailed
+from captures.errors import DeviceInactive
+from captures.models import Device
+
+API_KEY_PREFIX = "mqd_"
+_DUMMY_HASH = hashlib.sha256(b"no such device").hexdigest()
+
+
+def _new_api_key() -> str:
+    return API_KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def _hash_key(api_key: str) -> str:
+    return hashlib.sha256(api_key.encode()).hexdigest()
+
+
+def _set_new_key(device: Device) -> str:
+    api_key = _new_api_key()
+    device.api_key_hash = _hash_key(api_key)
+    device.api_key_prefix = api_key[:12]
+    device.api_key_rotated_at = timezone.now()
+    return api_key
+
+
+@transaction.atomic
+def device_create(
+    *,
+    device_id: str,
+    name: str,
+    location: str = "",
+    owner: Any = None,
+    is_active: bool = True,
+    retention_days: int | None = None,
+) -> tuple[Device, str]:
+    """Create a device and its API key; returns (device, key). The key is not kept."""
+    device = Device(
+        device_id=device_id,
+        name=name,
+        location=location or "",
+        owner=owner,
+        is_active=is_active,
+        retention_days=retention_days,
+    )
+    api_key = _set_new_key(device)
+    device.full_clean()
+    device.save()
+    return device, api_key
+
+
+@transaction.atomic
+def device_rotate_key(*, device: Device) -> str:
+    """Replace the device's API key; the old one stops working at once. Returns the new key."""
+    locked = Device.objects.select_for_update().get(pk=device.pk)
+    api_key = _set_new_key(locked)
+    locked.save(update_fields=["api_key_hash", "api_key_prefix", "api_key_rotated_at"])
+    device.api_key_hash = locked.api_key_hash
+    device.api_key_prefix = locked.api_key_prefix
+    device.api_key_rotated_at = locked.api_key_rotated_at
+    return api_key
+
+
+def device_update(*, device: Device, **fields: Any) -> Device:
+    """Change a device's editable fields (name, location, owner, is_active, retention_days)."""
+    allowed = {"name", "location", "owner", "is_active", "retention_days"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise TypeError(f"not editable: {', '.join(sorted(unknown))}")
+    for name, value in fields.items():
+        setattr(device, name, value)
+    device.full_clean()
+    device.save(update_fields=[*fields])
+    return device
+
+
+def device_authenticate(*, device_id: str, api_key: str | None) -> Device:
+    """The active device that key belongs to.
+
+    Raises DeviceAuthenticationFailed (401) for a missing key, an unknown
+    device or a wrong key, and DeviceInactive (403) for a disabled device.
+    """
+    if not api_key:
+        raise DeviceAuthenticationFailed(
+            "missing X-Device-Key header", code="missing_device_key"
+        )
+    device = Device.objects.filter(device_id=device_id).first()
+    # Compare against a dummy hash for unknown devices too, so timing does
+    # not tell which device ids exist.
+    expected = device.api_key_hash if device is not None else _DUMMY_HASH
+    key_matches = hmac.compare_digest(_hash_key(api_key), expected)
+    if device is None or not key_matches:
+        raise DeviceAuthenticationFailed("unknown device_id or wrong X-Device-Key")
+    if not device.is_active:
+        raise DeviceInactive(f"device {device_id} is disabled")
+    return device

@@ -1,0 +1,300 @@
+"""The device and operator routes of the original contract (/v1/...), kept exactly.
+
+`POST /v1/ingest` is a plain Django view: devices authenticate with their own
+key, not as users. The /v1/admin/ routes are DRF views for staff (session or
+token). Every error answer is JSON: {"error": code, "detail": message, ...}.
+"""
+
+import logging
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions
+from rest_framework import status
+from rest_framework.permissions import IsAdminUser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from captures import ratelimit
+from captures import selectors
+from captures import services
+from captures.errors import CaptureError
+from captures.ingest_request import parse_ingest_request
+from captures.models import Capture
+from jobs import selectors as job_selectors
+from jobs.errors import PermanentJobError
+from jobs.models import ProcessingJob
+
+logger = logging.getLogger(__name__)
+
+
+def _error(status_code: int, code: str, detail: str, **extra: Any) -> JsonResponse:
+    return JsonResponse({"error": code, "detail": detail, **extra}, status=status_code)
+
+
+# Device ingest --------------------------------------------------------------------
+
+
+@csrf_exempt
+def ingest(request: HttpRequest) -> JsonResponse:
+    """POST /v1/ingest: store a device's image and queue its analysis."""
+    if request.method != "POST":
+        response = _error(405, "method_not_allowed", "use POST")
+        response["Allow"] = "POST"
+        return response
+    usage = None
+    try:
+        incoming = parse_ingest_request(request)
+        device = services.device_authenticate(
+            device_id=incoming.device_id, api_key=incoming.api_key
+        )
+        usage = ratelimit.hit(request, scope="ingest", key=f"device:{device.device_id}")
+        if usage is not None and not usage.allowed:
+            return ratelimit.too_many_requests(usage)
+        result = services.capture_ingest(
+            device=device,
+            image=incoming.image_bytes(),
+            captured_at=incoming.captured_at,
+            idempotency_key=incoming.idempotency_key,
+        )
+    except CaptureError as exc:
+        return ratelimit.apply_headers(
+            JsonResponse(exc.as_dict(), status=exc.status), usage
+        )
+    except ValidationError as exc:
+        return ratelimit.apply_headers(
+            _error(400, "invalid", "; ".join(exc.messages)), usage
+        )
+    job_id = str(result.job.id) if result.job is not None else None
+    body = {
+        "capture_id": result.capture.public_id,
+        "device_id": device.device_id,
+        "status": result.capture.status,
+        "job_id": job_id,
+        "task_id": job_id,
+    }
+    if not result.created:
+        body["duplicate"] = True
+    response = JsonResponse(body, status=201 if result.created else 200)
+    return ratelimit.apply_headers(response, usage)
+
+
+# Operator routes ----------------------------------------------------------------
+
+_ERROR_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    422: "unprocessable",
+    429: "rate_limited",
+}
+
+
+def _sync_flag(request: Request) -> bool:
+    raw = request.query_params.get("sync", "false").strip().lower()
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off", ""):
+        return False
+    raise exceptions.ValidationError(
+        {"detail": f"sync must be true or false, not {raw!r}"}
+    )
+
+
+class OperatorView(APIView):
+    """Staff only (anonymous 401, others 403); rate-limited per user; JSON errors."""
+
+    permission_classes = [IsAdminUser]
+    throttle_classes = [ratelimit.AdaptiveRateThrottle]
+    ratelimit_scope = "admin"
+
+    def handle_exception(self, exc: Exception) -> Response:
+        response = super().handle_exception(exc)
+        data = response.data
+        if isinstance(data, dict) and "error" in data:
+            return response
+        if isinstance(data, dict) and set(data) == {"detail"}:
+            detail = str(data["detail"])
+        else:
+            detail = data
+        response.data = {
+            "error": _ERROR_CODES.get(response.status_code, "error"),
+            "detail": detail,
+        }
+        return response
+
+
+SYNC_PARAMETER = OpenApiParameter(
+    "sync", OpenApiTypes.BOOL, description="run now in this request instead of queueing"
+)
+
+
+class AdminStatsView(OperatorView):
+    @extend_schema(responses=OpenApiTypes.OBJECT, tags=["v1 operator"])
+    def get(self, request: Request) -> Response:
+        """Devices, captures by status, and jobs running / reserved / waiting."""
+        workers = job_selectors.worker_list()
+        return Response(
+            {
+                "devices": selectors.device_list().count(),
+                "captures": selectors.capture_counts_by_status(),
+                "queue": {
+                    "active_jobs": sum(len(worker["active"]) for worker in workers),
+                    "reserved_jobs": sum(len(worker["reserved"]) for worker in workers),
+                    "total_queued": selectors.waiting_job_count(),
+                },
+            }
+        )
+
+
+class AdminProcessCaptureView(OperatorView):
+    ratelimit_scope = "process_capture"
+
+    @extend_schema(
+        request=None,
+        parameters=[SYNC_PARAMETER],
+        responses=OpenApiTypes.OBJECT,
+        tags=["v1 operator"],
+    )
+    def post(self, request: Request, capture_id: str) -> Response:
+        """Queue one capture's analysis (sync=false) or run it in this request (sync=true)."""
+        sync = _sync_flag(request)
+        try:
+            capture = selectors.capture_get(capture_id=capture_id)
+        except Capture.DoesNotExist:
+            raise exceptions.NotFound(f"no capture {capture_id}") from None
+        if not sync:
+            job = services.capture_reprocess(capture=capture, submitted_by=request.user)
+            return Response(
+                {
+                    "capture_id": capture.public_id,
+                    "task_id": str(job.id),
+                    "status": "queued",
+                    "sync": False,
+                },
+            )
+        try:
+            observation = services.capture_analyze(capture_id=capture.pk)
+        except PermanentJobError as exc:
+            services.capture_mark_failed(capture_id=capture.pk, error=str(exc))
+            return Response(
+                {
+                    "error": "analysis_failed",
+                    "detail": str(exc),
+                    "capture_id": capture.public_id,
+                },
+                status=status.HTTP_422_UNPROCESSABLE_ENTITY,
+            )
+        return Response(
+            {
+                "capture_id": capture.public_id,
+                "observation_id": observation.pk,
+                "status": "completed",
+                "sync": True,
+            }
+        )
+
+
+class AdminProcessPendingView(OperatorView):
+    ratelimit_scope = "process_pending"
+
+    @extend_schema(
+        request=None,
+        parameters=[SYNC_PARAMETER],
+        responses=OpenApiTypes.OBJECT,
+        tags=["v1 operator"],
+    )
+    def post(self, request: Request) -> Response:
+        """Queue the batch job that queues every pending capture, or run it inline (sync=true)."""
+        sync = _sync_flag(request)
+        pending_count = selectors.capture_list_pending_unqueued().count()
+        if sync:
+            result = services.captures_process_pending(submitted_by=request.user)
+            return Response(
+                {
+                    "task_id": None,
+                    "message": f"{result['queued']} pending capture(s) queued for analysis",
+                    "pending_count": pending_count,
+                    "sync": True,
+                }
+            )
+        job = services.captures_process_pending_submit(submitted_by=request.user)
+        return Response(
+            {
+                "task_id": str(job.id),
+                "message": "Batch processing queued",
+                "pending_count": pending_count,
+                "sync": False,
+            }
+        )
+
+
+_STATES = {
+    ProcessingJob.Status.QUEUED: "PENDING",
+    ProcessingJob.Status.RUNNING: "STARTED",
+    ProcessingJob.Status.RETRYING: "RETRY",
+    ProcessingJob.Status.COMPLETED: "SUCCESS",
+    ProcessingJob.Status.FAILED: "FAILURE",
+    ProcessingJob.Status.CANCELLED: "REVOKED",
+}
+
+
+def _task_result(job: ProcessingJob) -> Any:
+    if job.status == ProcessingJob.Status.COMPLETED:
+        return job.result
+    if job.status in (ProcessingJob.Status.FAILED, ProcessingJob.Status.RETRYING):
+        return {"error": job.error_message, "attempts": job.attempts}
+    if job.status == ProcessingJob.Status.CANCELLED:
+        return {"error": job.error_message}
+    if job.status == ProcessingJob.Status.RUNNING and job.progress:
+        return {"current": job.progress, "total": 100, "message": job.progress_message}
+    return None
+
+
+class AdminTaskStatusView(OperatorView):
+    @extend_schema(responses=OpenApiTypes.OBJECT, tags=["v1 operator"])
+    def get(self, request: Request, task_id: str) -> Response:
+        """The state of a job (its id is the Celery task id), from the job row."""
+        try:
+            job = job_selectors.job_get(job_id=task_id)
+        except (ProcessingJob.DoesNotExist, ValidationError):
+            raise exceptions.NotFound(f"no task {task_id}") from None
+        state = _STATES[job.status]
+        if job.status == ProcessingJob.Status.RUNNING and job.progress:
+            state = "PROGRESS"
+        return Response(
+            {
+                "task_id": str(job.id),
+                "state": state,
+                "result": _task_result(job),
+                "ready": job.status in ProcessingJob.FINISHED_STATUSES,
+                "successful": job.status == ProcessingJob.Status.COMPLETED,
+            }
+        )
+
+
+class AdminQueueInfoView(OperatorView):
+    @extend_schema(responses=OpenApiTypes.OBJECT, tags=["v1 operator"])
+    def get(self, request: Request) -> Response:
+        """Active and reserved tasks per worker, worker names and total pool size."""
+        workers = job_selectors.worker_list()
+        active = {worker["name"]: len(worker["active"]) for worker in workers}
+        reserved = {worker["name"]: len(worker["reserved"]) for worker in workers}
+        return Response(
+            {
+                "active": {"tasks": sum(active.values()), "by_worker": active},
+                "reserved": {"tasks": sum(reserved.values()), "by_worker": reserved},
+                "workers": [worker["name"] for worker in workers],
+                "pool_size": sum(worker["pool_size"] or 0 for worker in workers),
+            }
+        )
