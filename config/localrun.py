@@ -9,6 +9,7 @@ web, worker and beat together under honcho.
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -126,6 +127,9 @@ def main() -> None:
         redis_url, embedded = start_embedded_redis()
         print(f"No Redis answered; started the bundled one at {redis_url}")
     os.environ["REDIS_URL"] = redis_url
+    # A SIGTERM (not only Ctrl-C) must stop the processes started here too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    processes = None
     try:
         manage("migrate", "--noinput")
         manage("setup_schedules")
@@ -135,12 +139,16 @@ def main() -> None:
         os.environ["PATH"] = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
         procfile = PROJECT_DIR / "config" / "Procfile"
         honcho = shutil.which("honcho", path=str(bin_dir)) or "honcho"
-        subprocess.run(
-            [honcho, "-f", str(procfile), "-d", str(PROJECT_DIR), "start"], check=False
+        processes = subprocess.Popen(
+            [honcho, "-f", str(procfile), "-d", str(PROJECT_DIR), "start"]
         )
+        processes.wait()
     except KeyboardInterrupt:
         pass
     finally:
+        if processes is not None and processes.poll() is None:
+            processes.terminate()  # honcho stops web, worker and beat
+            processes.wait(timeout=30)
         if embedded is not None:
             embedded.terminate()
 
