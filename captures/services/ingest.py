@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError
 from django.db import transaction
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from captures import imaging
@@ -63,11 +64,11 @@ def capture_ingest(
     stored_name = ""
     try:
         with transaction.atomic():
-            # One ingest per device at a time: the duplicate checks below
-            # then see every capture committed before this one.
-            Device.objects.select_for_update().filter(pk=device.pk).first()
+            # The UPDATE holds the device row's lock until commit: one ingest
+            # per device at a time, so the duplicate checks below see every
+            # capture of the device committed before this one.
+            Device.objects.filter(pk=device.pk).update(last_seen_at=Now())
             now = timezone.now()
-            Device.objects.filter(pk=device.pk).update(last_seen_at=now)
             existing = selectors.capture_duplicate_get(
                 device=device, sha256=digest, idempotency_key=idempotency_key, now=now
             )

@@ -19,6 +19,7 @@ pytestmark = pytest.mark.django_db
 
 
 def limits(settings, **rates):
+    """Per-hour rates: a test's requests then never straddle a window's end."""
     settings.CAPTURES_RATE_LIMITS = {**settings.CAPTURES_RATE_LIMITS, **rates}
 
 
@@ -30,7 +31,7 @@ def queue_jobs(count: int) -> None:
 
 def test_ingest_answers_carry_rate_limit_headers(ingest, device_and_key, settings):
     """Each accepted ingest shows the limit, what remains and the period."""
-    limits(settings, ingest="3/m")
+    limits(settings, ingest="3/h")
     _, key = device_and_key
 
     first = ingest.json(device_id="esp32-001", key=key, image=images.numbered(1))
@@ -38,16 +39,24 @@ def test_ingest_answers_carry_rate_limit_headers(ingest, device_and_key, setting
 
     assert first.status_code == 201
     assert (first["X-RateLimit-Limit"], first["X-RateLimit-Remaining"]) == ("3", "2")
-    assert first["X-RateLimit-Period"] == "60"
+    assert first["X-RateLimit-Period"] == "3600"
     assert second["X-RateLimit-Remaining"] == "1"
     assert "Retry-After" not in first
+
+
+def test_default_ingest_limit_is_ten_per_minute(ingest, device_and_key):
+    """Out of the box a device may ingest 10 captures per 60 s."""
+    _, key = device_and_key
+    response = ingest.json(device_id="esp32-001", key=key, image=images.numbered(1))
+    assert response["X-RateLimit-Limit"] == "10"
+    assert response["X-RateLimit-Period"] == "60"
 
 
 def test_ingest_over_the_limit_is_a_429_with_retry_after(
     ingest, device_and_key, settings
 ):
     """Past the device's limit the answer is 429, JSON, with Retry-After; nothing is stored."""
-    limits(settings, ingest="3/m")
+    limits(settings, ingest="3/h")
     _, key = device_and_key
     statuses = [
         ingest.json(
@@ -60,15 +69,15 @@ def test_ingest_over_the_limit_is_a_429_with_retry_after(
     assert statuses == [201, 201, 201]
     assert over.status_code == 429
     body = over.json()
-    assert body["error"] == "rate_limited" and "3 requests per 60s" in body["detail"]
-    assert 1 <= int(over["Retry-After"]) <= 60
+    assert body["error"] == "rate_limited" and "3 requests per 3600s" in body["detail"]
+    assert 1 <= int(over["Retry-After"]) <= 3600
     assert over["X-RateLimit-Remaining"] == "0"
     assert Capture.objects.count() == 3
 
 
 def test_ingest_limit_is_per_device(ingest, make_device, settings):
     """One device at its limit does not hold back another."""
-    limits(settings, ingest="1/m")
+    limits(settings, ingest="1/h")
     _, key_a = make_device("cam-a")
     _, key_b = make_device("cam-b")
     assert (
@@ -89,7 +98,7 @@ def test_failed_authentication_does_not_use_the_devices_quota(
     ingest, device_and_key, settings
 ):
     """Requests with a wrong key are refused (401) before counting against the device."""
-    limits(settings, ingest="2/m")
+    limits(settings, ingest="2/h")
     _, key = device_and_key
     for n in range(5):
         assert (
@@ -114,7 +123,7 @@ def test_failed_authentication_does_not_use_the_devices_quota(
 
 def test_limit_halves_at_full_queue_load(ingest, device_and_key, settings):
     """With queued jobs at CAPTURES_QUEUE_CAPACITY the effective limit is 50%."""
-    limits(settings, ingest="10/m")
+    limits(settings, ingest="10/h")
     settings.CAPTURES_QUEUE_CAPACITY = 20
     settings.CAPTURES_AUTO_PROCESS = False
     queue_jobs(20)
@@ -131,7 +140,7 @@ def test_limit_halves_at_full_queue_load(ingest, device_and_key, settings):
 
 def test_limit_falls_linearly_with_queue_load(ingest, device_and_key, settings):
     """At 50% load a 10/min limit is 7.5, rounded up to 8; no load gives the full 10."""
-    limits(settings, ingest="10/m")
+    limits(settings, ingest="10/h")
     settings.CAPTURES_QUEUE_CAPACITY = 20
     settings.CAPTURES_AUTO_PROCESS = False
     _, key = device_and_key
@@ -146,7 +155,7 @@ def test_limit_falls_linearly_with_queue_load(ingest, device_and_key, settings):
 
 def test_only_queued_jobs_count_as_load(ingest, device_and_key, settings):
     """Running, completed and failed jobs do not tighten the limit."""
-    limits(settings, ingest="10/m")
+    limits(settings, ingest="10/h")
     settings.CAPTURES_QUEUE_CAPACITY = 5
     settings.CAPTURES_AUTO_PROCESS = False
     ProcessingJob.objects.bulk_create(
@@ -191,7 +200,7 @@ def test_process_capture_is_limited_per_user(
     staff_client, staff_user, django_user_model, settings, device_and_key, ingest
 ):
     """process-capture counts per staff user; another operator has a quota of its own."""
-    limits(settings, process_capture="2/m")
+    limits(settings, process_capture="2/h")
     _, key = device_and_key
     capture_id = ingest.json(
         device_id="esp32-001", key=key, image=images.numbered(1)
@@ -215,17 +224,17 @@ def test_process_capture_is_limited_per_user(
 
 def test_process_pending_has_its_own_limit(staff_client, settings):
     """process-pending is limited separately (default 5/min)."""
-    limits(settings, process_pending="1/m")
+    limits(settings, process_pending="1/h")
     assert staff_client.post("/v1/admin/process-pending?sync=true").status_code == 200
     refused = staff_client.post("/v1/admin/process-pending?sync=true")
     assert refused.status_code == 429
-    assert refused["X-RateLimit-Period"] == "60"
+    assert refused["X-RateLimit-Period"] == "3600"
     assert staff_client.get("/v1/admin/stats").status_code == 200
 
 
 def test_other_operator_routes_share_the_default_limit(staff_client, settings):
     """stats, task-status and queue-info count against the "admin" scope."""
-    limits(settings, admin="2/m")
+    limits(settings, admin="2/h")
     assert staff_client.get("/v1/admin/stats").status_code == 200
     assert staff_client.get("/v1/admin/queue-info").status_code == 200
     over = staff_client.get("/v1/admin/stats")
@@ -235,7 +244,7 @@ def test_other_operator_routes_share_the_default_limit(staff_client, settings):
 
 def test_drf_api_default_limit_per_user(user_client, anon_client, settings):
     """/api/v1/ routes are limited per user (default 100/min) with the same headers and 429."""
-    limits(settings, api="2/m")
+    limits(settings, api="2/h")
     first = user_client.get("/api/v1/captures/")
     second = user_client.get("/api/v1/observations/")
     third = user_client.get("/api/v1/captures/")
@@ -291,7 +300,7 @@ def test_client_ip_trusts_forwarded_for_only_behind_configured_proxies(settings)
 def test_disabled_rate_limiting_limits_nothing(ingest, device_and_key, settings):
     """CAPTURES_RATELIMIT_ENABLED=False switches every limit off."""
     settings.CAPTURES_RATELIMIT_ENABLED = False
-    limits(settings, ingest="1/m")
+    limits(settings, ingest="1/h")
     _, key = device_and_key
     for n in range(3):
         response = ingest.json(device_id="esp32-001", key=key, image=images.numbered(n))
