@@ -2,10 +2,18 @@
 
 import base64
 import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 import uuid
 from pathlib import Path
 
 import pytest
+import requests
+from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from rest_framework.test import APIClient
@@ -108,13 +116,7 @@ class Gunicorn:
     """`gunicorn -w N config.wsgi` on a free port, on the test database, cache and broker."""
 
     def __init__(self, *, workers: int, env: dict[str, str], log_path: Path):
-        import os
-        import socket
-        import subprocess
-        import sys
-
-        from django.conf import settings
-
+        settings = django_settings
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
@@ -150,10 +152,6 @@ class Gunicorn:
         )
 
     def wait_ready(self, timeout_s: float = 30) -> "Gunicorn":
-        import time
-
-        import requests
-
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -168,9 +166,6 @@ class Gunicorn:
         raise RuntimeError("gunicorn did not answer")
 
     def stop(self) -> None:
-        import os
-        import signal
-
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             self.process.wait(timeout=15)
