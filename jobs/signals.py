@@ -3,6 +3,9 @@
 import logging
 
 from celery import signals
+from django.conf import settings
+from django.db.backends.signals import connection_created
+from django.dispatch import receiver
 
 from jobs import worker_control  # noqa: F401  (registers the remote control commands)
 
@@ -44,6 +47,28 @@ def log_task_failure(sender=None, task_id=None, exception=None, **kwargs) -> Non
         getattr(sender, "name", None),
         f"{type(exception).__name__}: {exception}",
     )
+
+
+_in_worker_process = False
+
+
+@signals.worker_process_init.connect
+@signals.worker_init.connect
+def mark_worker_process(**kwargs) -> None:
+    global _in_worker_process
+    _in_worker_process = True
+
+
+@receiver(connection_created)
+def relax_commit_flush_in_workers(sender=None, connection=None, **kwargs) -> None:
+    """See JOBS_WORKER_SYNCHRONOUS_COMMIT: only worker processes, only PostgreSQL."""
+    if (
+        _in_worker_process
+        and connection.vendor == "postgresql"
+        and not settings.JOBS_WORKER_SYNCHRONOUS_COMMIT
+    ):
+        with connection.cursor() as cursor:
+            cursor.execute("SET synchronous_commit TO off")
 
 
 @signals.worker_ready.connect

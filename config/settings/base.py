@@ -137,8 +137,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_TRACK_STARTED = False
 CELERY_TASK_SEND_SENT_EVENT = True
 CELERY_WORKER_SEND_TASK_EVENTS = True
+# Short jobs gain from a few messages in hand; a worker of long jobs (the
+# video queue) runs with --prefetch-multiplier 1 so none waits behind another.
 CELERY_WORKER_PREFETCH_MULTIPLIER = env.int(
-    "CELERY_WORKER_PREFETCH_MULTIPLIER", default=1
+    "CELERY_WORKER_PREFETCH_MULTIPLIER", default=4
 )
 CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int(
     "CELERY_WORKER_MAX_TASKS_PER_CHILD", default=1000
@@ -191,6 +193,15 @@ JOBS_QUEUED_GRACE_S = env.float("JOBS_QUEUED_GRACE_S", default=60.0)
 JOBS_RETENTION_DAYS = env.int("JOBS_RETENTION_DAYS", default=30)
 JOBS_WATCHDOG_INTERVAL_MIN = env.int("JOBS_WATCHDOG_INTERVAL_MIN", default=15)
 JOBS_INSPECT_TIMEOUT_S = env.float("JOBS_INSPECT_TIMEOUT_S", default=1.0)
+# Worker processes commit their state changes without waiting for the WAL
+# flush (PostgreSQL's synchronous_commit=off): a job costs two commits, and
+# the flush is most of their time. A PostgreSQL crash can then lose the last
+# fraction of a second of worker writes, never a submitted job: the watchdog
+# finds a job left `running` or `queued` without a message and runs it again
+# (every task is idempotent). Web processes always commit synchronously.
+JOBS_WORKER_SYNCHRONOUS_COMMIT = env.bool(
+    "JOBS_WORKER_SYNCHRONOUS_COMMIT", default=False
+)
 
 # DRF ----------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -267,6 +278,9 @@ RATELIMIT_IP_META_KEY = "captures.ratelimit.client_ip"
 INSTALLED_APPS += ["django_ratelimit"]  # its system check of the cache backend
 # W001 only says Django's own RedisCache is not on its list; its add/incr are
 # SET NX EX / INCR, atomic (checked in captures/ratelimit.py).
-SILENCED_SYSTEM_CHECKS = [*globals().get("SILENCED_SYSTEM_CHECKS", []), "django_ratelimit.W001"]
+SILENCED_SYSTEM_CHECKS = [
+    *globals().get("SILENCED_SYSTEM_CHECKS", []),
+    "django_ratelimit.W001",
+]
 MIDDLEWARE += ["captures.ratelimit.RateLimitHeadersMiddleware"]
 REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["captures.ratelimit.AdaptiveRateThrottle"]
