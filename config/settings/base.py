@@ -135,7 +135,9 @@ CELERY_ENABLE_UTC = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_TRACK_STARTED = False
-CELERY_TASK_SEND_SENT_EVENT = True
+# Workers send task events (Flower, `celery events`); a "sent" event per
+# publish would cost every submit another Redis round trip.
+CELERY_TASK_SEND_SENT_EVENT = False
 CELERY_WORKER_SEND_TASK_EVENTS = True
 # Short jobs gain from a few messages in hand; a worker of long jobs (the
 # video queue) runs with --prefetch-multiplier 1 so none waits behind another.
