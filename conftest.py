@@ -1,4 +1,4 @@
-"""Project-wide fixtures: users and API clients, real Celery worker processes, private Redis."""
+"""Project-wide fixtures and helpers: users and API clients, real Celery worker processes, private Redis."""
 
 import os
 import shutil
@@ -72,8 +72,8 @@ def staff_client(staff_user) -> APIClient:
 # BROKER AND WORKERS -------------------------------------------------------
 
 
-def _test_database_url() -> str:
-    """The URL of the database this test session uses (the test database, not the dev one)."""
+def database_url_for_workers() -> str:
+    """The URL of the database this test session uses, for processes the tests start."""
     db = connection.settings_dict
     if db["ENGINE"] == "django.db.backends.sqlite3":
         return f"sqlite:///{db['NAME']}"
@@ -109,7 +109,7 @@ class WorkerProcess:
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings.test",
-            "DATABASE_URL": _test_database_url(),
+            "DATABASE_URL": database_url_for_workers(),
             "REDIS_URL": settings.REDIS_URL,
             "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
             "CELERY_SKIP_CHECKS": "1",

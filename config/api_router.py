@@ -13,7 +13,9 @@ router.register("workers", jobs_views.WorkerViewSet, basename="worker")
 router.register("tasks", jobs_views.TaskViewSet, basename="task")
 router.register("devices", captures_views.DeviceViewSet, basename="device")
 router.register("captures", captures_views.CaptureViewSet, basename="capture")
-router.register("observations", captures_views.ObservationViewSet, basename="observation")
+router.register(
+    "observations", captures_views.ObservationViewSet, basename="observation"
+)
 
 app_name = "api"
 urlpatterns = [

@@ -15,11 +15,11 @@ import pytest
 import requests
 from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
 from rest_framework.test import APIClient
 
 from captures import ratelimit
 from captures import services
+from conftest import database_url_for_workers
 
 
 @pytest.fixture(autouse=True)
@@ -100,18 +100,6 @@ def media_files(settings) -> list[Path]:
     )
 
 
-def database_url_for_subprocess() -> str:
-    """The URL of the test database, for processes the tests start."""
-    db = connection.settings_dict
-    if db["ENGINE"] == "django.db.backends.sqlite3":
-        return f"sqlite:///{db['NAME']}"
-    user = db.get("USER") or "postgres"
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    host = db.get("HOST") or "127.0.0.1"
-    port = db.get("PORT") or 5432
-    return f"postgres://{user}{password}@{host}:{port}/{db['NAME']}"
-
-
 class Gunicorn:
     """`gunicorn -w N config.wsgi` on a free port, on the test database, cache and broker."""
 
@@ -124,7 +112,7 @@ class Gunicorn:
         full_env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings.test",
-            "DATABASE_URL": database_url_for_subprocess(),
+            "DATABASE_URL": database_url_for_workers(),
             "REDIS_URL": settings.REDIS_URL,
             "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
             "MEDIA_ROOT": str(settings.MEDIA_ROOT),

@@ -32,4 +32,7 @@ JOBS_INSPECT_TIMEOUT_S = env.float("JOBS_INSPECT_TIMEOUT_S", default=1.0)
 # CAPTURES -----------------------------------------------------------------
 # The /api/v1/ limit is off here: other apps' tests count queries and
 # requests; the captures tests switch it on where they test it.
-CAPTURES_RATE_LIMITS = {**CAPTURES_RATE_LIMITS, "api": env("CAPTURES_RATE_API", default="")}  # noqa: F405
+CAPTURES_RATE_LIMITS = {
+    **CAPTURES_RATE_LIMITS,  # noqa: F405
+    "api": env("CAPTURES_RATE_API", default=""),
+}

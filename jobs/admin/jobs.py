@@ -277,6 +277,20 @@ class ProcessingJobAdmin(admin.ModelAdmin):
         if skipped:
             self.message_user(request, skipped_message(verb, skipped), messages.WARNING)
 
+    def _apply_each(self, request: HttpRequest, queryset, *, verb: str, act) -> None:
+        """Call a job service per selected job; a job whose state forbids it is skipped."""
+        done, skipped = 0, []
+        for job_id in queryset.values_list("id", flat=True):
+            try:
+                act(job_id)
+            except JobStateConflict as exc:
+                skipped.append((job_id, str(exc)))
+            except ProcessingJob.DoesNotExist:
+                skipped.append((job_id, "deleted meanwhile"))
+            else:
+                done += 1
+        self._report(request, verb=verb, done=done, skipped=skipped)
+
     @admin.action(
         description="Retry selected failed or cancelled jobs", permissions=["change"]
     )
@@ -292,17 +306,14 @@ class ProcessingJobAdmin(admin.ModelAdmin):
                     "its history is kept. Other jobs are skipped."
                 ),
             )
-        done, skipped = 0, []
-        for job_id in queryset.values_list("id", flat=True):
-            try:
-                services.job_retry(job_id=job_id, retried_by=request.user)
-            except JobStateConflict as exc:
-                skipped.append((job_id, str(exc)))
-            except ProcessingJob.DoesNotExist:
-                skipped.append((job_id, "deleted meanwhile"))
-            else:
-                done += 1
-        self._report(request, verb="retried", done=done, skipped=skipped)
+        self._apply_each(
+            request,
+            queryset,
+            verb="retried",
+            act=lambda job_id: services.job_retry(
+                job_id=job_id, retried_by=request.user
+            ),
+        )
         return None
 
     @admin.action(description="Cancel selected active jobs", permissions=["change"])
@@ -318,17 +329,14 @@ class ProcessingJobAdmin(admin.ModelAdmin):
                     "terminated. Finished jobs are skipped."
                 ),
             )
-        done, skipped = 0, []
-        for job_id in queryset.values_list("id", flat=True):
-            try:
-                services.job_cancel(job_id=job_id, cancelled_by=request.user)
-            except JobStateConflict as exc:
-                skipped.append((job_id, str(exc)))
-            except ProcessingJob.DoesNotExist:
-                skipped.append((job_id, "deleted meanwhile"))
-            else:
-                done += 1
-        self._report(request, verb="cancelled", done=done, skipped=skipped)
+        self._apply_each(
+            request,
+            queryset,
+            verb="cancelled",
+            act=lambda job_id: services.job_cancel(
+                job_id=job_id, cancelled_by=request.user
+            ),
+        )
         return None
 
     @admin.action(
