@@ -155,7 +155,9 @@ class Bench:
             )
         # An index lookup that stops at the first unfinished job: counting
         # the completed ones on every poll would load the database under test.
-        unfinished = ProcessingJob.objects.filter(status__in=ProcessingJob.ACTIVE_STATUSES)
+        unfinished = ProcessingJob.objects.filter(
+            status__in=ProcessingJob.ACTIVE_STATUSES
+        )
         elapsed = self.time_drain(lambda: not unfinished.exists())
         assert not ProcessingJob.objects.exclude(
             status=ProcessingJob.Status.COMPLETED
