@@ -2,6 +2,7 @@
 
 import logging
 import os
+import socket
 import threading
 import time
 import traceback
@@ -22,6 +23,10 @@ from jobs.errors import PermanentJobError
 from jobs.errors import QueuePaused
 
 logger = logging.getLogger(__name__)
+
+# The worker name of a job run in-process (`jobs_drain`): no Celery worker
+# answers pings under it, so the watchdog judges it by its heartbeat alone.
+INLINE_WORKER_PREFIX = "inline@"
 
 # Errors no retry can mend: fail the job at once.
 PERMANENT_ERRORS = (
@@ -127,7 +132,11 @@ class JobTask(Task):
             job = services.job_claim(
                 job_id=job_id,
                 generation=generation,
-                worker=self.request.hostname or f"inline@{os.getpid()}",
+                worker=(
+                    f"{INLINE_WORKER_PREFIX}{socket.gethostname()}:{os.getpid()}"
+                    if eager
+                    else self.request.hostname
+                ),
                 # An operator's explicit drain runs a paused queue too.
                 respect_pause=not eager,
             )

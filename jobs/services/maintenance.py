@@ -12,6 +12,7 @@ from jobs import broker
 from jobs import selectors
 from jobs.models import MetricsSnapshot
 from jobs.models import ProcessingJob
+from jobs.runtime import INLINE_WORKER_PREFIX
 from jobs.services.dispatch import jobs_send_on_commit
 
 logger = logging.getLogger(__name__)
@@ -67,7 +68,11 @@ def _recover_stuck_running(now: Any) -> tuple[dict[str, int], set[Any]]:
         heartbeat_at = job.heartbeat_at or job.started_at or job.queued_at
         if heartbeat_at < stale_before:
             reason = f"no heartbeat since {heartbeat_at.isoformat()}"
-        elif job.worker not in alive and heartbeat_at < quiet_before:
+        elif (
+            not job.worker.startswith(INLINE_WORKER_PREFIX)
+            and job.worker not in alive
+            and heartbeat_at < quiet_before
+        ):
             reason = f"worker {job.worker or '?'} no longer answers"
         else:
             continue

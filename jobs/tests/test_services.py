@@ -354,3 +354,29 @@ def test_retrying_a_job_of_an_unregistered_type_fails_it_instead_of_looping(
     assert job.status == S.FAILED
     assert "not registered" in job.error_message
     assert broker.queue_depths(["default"])["default"] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_watchdog_judges_an_inline_drain_job_by_its_heartbeat_alone(clean_broker):
+    """A job run by jobs_drain answers no ping: a heartbeat within the stale limit keeps it."""
+    # Older than two heartbeat intervals (1 s in tests), younger than stale (3 s).
+    quiet = timezone.now() - timedelta(seconds=2)
+    inline = ProcessingJobFactory(
+        status=S.RUNNING,
+        attempts=1,
+        worker="inline@host:123",
+        heartbeat_at=quiet,
+        started_at=quiet,
+    )
+    on_dead_worker = ProcessingJobFactory(
+        status=S.RUNNING,
+        attempts=1,
+        worker="gone@nowhere",
+        heartbeat_at=quiet,
+        started_at=quiet,
+    )
+    assert services.watchdog_run()["requeued_running"] == 1
+    inline.refresh_from_db()
+    on_dead_worker.refresh_from_db()
+    assert inline.status == S.RUNNING
+    assert on_dead_worker.status == S.QUEUED
