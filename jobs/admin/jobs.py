@@ -365,7 +365,11 @@ class ProcessingJobAdmin(admin.ModelAdmin):
             for job_id, status in selection
             if status not in (S.QUEUED, S.RETRYING)
         ]
-        done = services.jobs_purge(job_ids=waiting) if waiting else 0
+        done = (
+            services.jobs_purge(job_ids=waiting, purged_by=request.user)
+            if waiting
+            else 0
+        )
         if done < len(waiting):
             # Some started or finished between the page and the purge.
             left = selectors.job_list(filters={"id__in": waiting}).exclude(

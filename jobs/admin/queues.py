@@ -117,7 +117,7 @@ class QueueStateAdmin(admin.ModelAdmin):
         self._require_change_permission(request)
         queue = self._queue_or_404(name)
         if request.method == "POST":
-            cancelled = services.queue_purge(queue=name)
+            cancelled = services.queue_purge(queue=name, purged_by=request.user)
             self.message_user(
                 request, f"Purged queue {name}: {cancelled} waiting job(s) cancelled."
             )

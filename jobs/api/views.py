@@ -184,7 +184,7 @@ class QueueViewSet(viewsets.GenericViewSet):
 
     @action(detail=True, methods=["post"])
     def purge(self, request, name=None):
-        cancelled = services.queue_purge(queue=name)
+        cancelled = services.queue_purge(queue=name, purged_by=request.user)
         purged = {"queue": name, "cancelled": cancelled}
         return Response(serializers.QueuePurgeSerializer(purged).data)
 

@@ -82,19 +82,43 @@ def _job_ids(task_ids: set[str]) -> list[uuid.UUID]:
     return ids
 
 
-def _cancel_waiting(filter_q: Q, reason: str) -> int:
-    return (
-        ProcessingJob.objects.filter(filter_q)
-        .filter(status__in=[ProcessingJob.Status.QUEUED, ProcessingJob.Status.RETRYING])
-        .update(
-            status=ProcessingJob.Status.CANCELLED,
-            completed_at=timezone.now(),
-            error_message=reason,
+def _cancel_waiting(filter_q: Q, *, reason: str, purged_by: Any) -> int:
+    """Cancel the queued and retrying jobs matching filter_q, each with a log entry."""
+    by = getattr(purged_by, "username", "") or "system"
+    now = timezone.now()
+    with transaction.atomic():
+        # Locked, so a worker claiming one of them waits and then sees it
+        # cancelled instead of running a job the operator purged.
+        jobs = list(
+            ProcessingJob.objects.select_for_update()
+            .filter(filter_q)
+            .filter(
+                status__in=[ProcessingJob.Status.QUEUED, ProcessingJob.Status.RETRYING]
+            )
+            .only("id", "status", "attempt_log")
         )
-    )
+        for job in jobs:
+            job.attempt_log = [
+                *job.attempt_log,
+                {
+                    "event": "purged",
+                    "at": now.isoformat(),
+                    "by": by,
+                    "previous_status": job.status,
+                },
+            ]
+            job.status = ProcessingJob.Status.CANCELLED
+            job.completed_at = now
+            job.error_message = reason
+        ProcessingJob.objects.bulk_update(
+            jobs,
+            ["status", "completed_at", "error_message", "attempt_log"],
+            batch_size=500,
+        )
+    return len(jobs)
 
 
-def queue_purge(*, queue: str) -> int:
+def queue_purge(*, queue: str, purged_by: Any = None) -> int:
     """Remove a queue's waiting messages from Redis and cancel its waiting jobs; returns the count.
 
     Jobs of the queue that a worker has prefetched are cancelled too, so
@@ -104,7 +128,9 @@ def queue_purge(*, queue: str) -> int:
     with transaction.atomic():
         removed = broker.purge_queue(queue)
         cancelled = _cancel_waiting(
-            Q(id__in=_job_ids(removed)) | Q(queue=queue), f"purged from queue {queue}"
+            Q(id__in=_job_ids(removed)) | Q(queue=queue),
+            reason=f"purged from queue {queue}",
+            purged_by=purged_by,
         )
     logger.info(
         "queue_purged queue=%s messages=%d jobs=%d", queue, len(removed), cancelled
@@ -112,7 +138,7 @@ def queue_purge(*, queue: str) -> int:
     return cancelled
 
 
-def jobs_purge(*, job_ids: list[Any]) -> int:
+def jobs_purge(*, job_ids: list[Any], purged_by: Any = None) -> int:
     """Remove the waiting messages of these jobs and cancel them; returns how many were cancelled."""
     waiting = ProcessingJob.objects.filter(
         id__in=job_ids,
@@ -124,4 +150,4 @@ def jobs_purge(*, job_ids: list[Any]) -> int:
     for queue, ids in by_queue.items():
         broker.remove_waiting_messages(queue, ids)
     ids = [job_id for ids in by_queue.values() for job_id in ids]
-    return _cancel_waiting(Q(id__in=ids), "purged")
+    return _cancel_waiting(Q(id__in=ids), reason="purged", purged_by=purged_by)

@@ -284,13 +284,19 @@ def test_purge_removes_the_queues_messages_and_cancels_its_jobs(clean_broker):
     } == {S.CANCELLED}
     other.refresh_from_db()
     assert other.status == S.QUEUED
+    purged = ProcessingJob.objects.get(id=jobs[0].id)
+    assert purged.attempt_log[-1]["event"] == "purged"
+    assert purged.error_message == "purged from queue low"
 
 
 @pytest.mark.django_db(transaction=True)
-def test_purge_of_selected_jobs_removes_only_their_messages(clean_broker):
+def test_purge_of_selected_jobs_removes_only_their_messages(clean_broker, staff_user):
     keep, drop = (services.job_submit(job_type="jobs.diagnostic") for _ in range(2))
-    assert services.jobs_purge(job_ids=[drop.id]) == 1
+    assert services.jobs_purge(job_ids=[drop.id], purged_by=staff_user) == 1
     assert broker.waiting_task_ids("default") == {str(keep.id)}
+    drop.refresh_from_db()
+    assert drop.status == S.CANCELLED
+    assert drop.attempt_log[-1]["by"] == "operator"
 
 
 def test_pause_and_resume_are_recorded_in_the_database(staff_user):
