@@ -147,9 +147,11 @@ class Gunicorn:
                     f"gunicorn exited:\n{self.log_path.read_text()[-3000:]}"
                 )
             try:
-                requests.get(f"{self.url}/v1/ingest", timeout=1)
+                # A cold worker's first answer can take seconds on a busy
+                # machine: a timeout means "not ready yet", like a refusal.
+                requests.get(f"{self.url}/v1/ingest", timeout=5)
                 return self
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 time.sleep(0.1)
         raise RuntimeError("gunicorn did not answer")
 
