@@ -1,0 +1,57 @@
+"""Server-side outbound HTTP: address checks, SSRF-guarded requests, signed webhooks.
+
+Plain Python with no Django imports, shared by the documents web-page fetcher
+and the job engine's webhooks.
+"""
+
+from outbound.addresses import AddressKind
+from outbound.addresses import check_address
+from outbound.addresses import classify_address
+from outbound.addresses import is_global_unicast
+from outbound.addresses import parse_ip_literal
+from outbound.errors import FetchFailed
+from outbound.errors import FetchTimeout
+from outbound.errors import ForbiddenAddress
+from outbound.errors import ForbiddenContentType
+from outbound.errors import ForbiddenUrl
+from outbound.errors import OutboundError
+from outbound.errors import ResolutionFailed
+from outbound.errors import ResponseTooLarge
+from outbound.errors import TooManyRedirects
+from outbound.fetching import Response
+from outbound.fetching import guarded_get
+from outbound.fetching import guarded_post
+from outbound.signing import SIGNATURE_HEADER
+from outbound.signing import TIMESTAMP_HEADER
+from outbound.signing import encode_payload
+from outbound.signing import post_signed
+from outbound.signing import sign
+from outbound.signing import signature_headers
+from outbound.signing import verify
+
+__all__ = [
+    "SIGNATURE_HEADER",
+    "TIMESTAMP_HEADER",
+    "AddressKind",
+    "FetchFailed",
+    "FetchTimeout",
+    "ForbiddenAddress",
+    "ForbiddenContentType",
+    "ForbiddenUrl",
+    "OutboundError",
+    "ResolutionFailed",
+    "Response",
+    "ResponseTooLarge",
+    "TooManyRedirects",
+    "check_address",
+    "classify_address",
+    "encode_payload",
+    "guarded_get",
+    "guarded_post",
+    "is_global_unicast",
+    "parse_ip_literal",
+    "post_signed",
+    "sign",
+    "signature_headers",
+    "verify",
+]
