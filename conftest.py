@@ -26,6 +26,18 @@ def media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
 
 
+@pytest.fixture(autouse=True)
+def isolated_rate_limits(settings):
+    """Counters of this test only (a fresh key prefix), and no cached queue load."""
+    from ratelimits import limits
+
+    settings.API_RATELIMIT_KEY_PREFIX = f"rl:{uuid.uuid4().hex[:12]}:"
+    settings.API_LOAD_CACHE_S = 0
+    limits.queue_load_forget()
+    yield
+    limits.queue_load_forget()
+
+
 @pytest.fixture
 def user(django_user_model):
     return django_user_model.objects.create_user(

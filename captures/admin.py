@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
+from django.http import FileResponse
 from django.http import Http404
 from django.http import HttpResponse
 from django.urls import path
@@ -12,11 +13,18 @@ from django.utils.html import format_html
 from django.utils.html import format_html_join
 
 from captures import analysis
-from captures import imaging
 from captures import services
 from captures.models import Capture
 from captures.models import Device
 from captures.models import Observation
+
+PLACEHOLDER_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="160" height="120">'
+    '<rect width="160" height="120" fill="#eee"/>'
+    '<text x="80" y="64" font-size="12" text-anchor="middle" fill="#888">'
+    "not analysed yet</text></svg>"
+)
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 def _read(capture: Capture) -> bytes:
@@ -67,7 +75,10 @@ class DeviceAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            super().save_model(request, obj, form, change)
+            services.device_update(
+                device=obj,
+                **{name: form.cleaned_data[name] for name in form.changed_data},
+            )
             return
         device, api_key = services.device_create(
             device_id=obj.device_id,
@@ -117,7 +128,7 @@ class ObservationInline(admin.TabularInline):
 class CaptureAdmin(admin.ModelAdmin):
     list_display = [
         "public_id",
-        "thumbnail",
+        "thumbnail_image",
         "device",
         "status",
         "received_at",
@@ -172,9 +183,16 @@ class CaptureAdmin(admin.ModelAdmin):
         capture = Capture.objects.filter(pk=capture_pk).first()
         if capture is None:
             raise Http404("no such capture")
-        response = HttpResponse(
-            imaging.thumbnail_jpeg(_read(capture)), content_type="image/jpeg"
-        )
+        if not capture.thumbnail:
+            # Made by the analysis job; until then the page shows a placeholder.
+            return HttpResponse(
+                PLACEHOLDER_SVG, content_type="image/svg+xml", headers=NO_STORE
+            )
+        try:
+            thumbnail = capture.thumbnail.open("rb")
+        except OSError:
+            raise Http404("the capture's thumbnail file is missing") from None
+        response = FileResponse(thumbnail, content_type="image/jpeg")
         response["Cache-Control"] = "private, max-age=3600"
         return response
 
@@ -188,7 +206,7 @@ class CaptureAdmin(admin.ModelAdmin):
         )
 
     @admin.display(description="image")
-    def thumbnail(self, capture: Capture) -> str:
+    def thumbnail_image(self, capture: Capture) -> str:
         return self._image_tag(capture, 80)
 
     @admin.display(description="preview")

@@ -26,6 +26,10 @@ def capture_upload_to(instance: "Capture", filename: str) -> str:
     )
 
 
+def capture_thumbnail_to(instance: "Capture", filename: str) -> str:
+    return f"captures/{instance.device.device_id}/thumbnails/{filename}"
+
+
 class Device(models.Model):
     """A camera that posts captures, authenticated by its own API key."""
 
@@ -85,6 +89,10 @@ class Capture(models.Model):
         Device, on_delete=models.CASCADE, related_name="captures"
     )
     image = models.FileField(upload_to=capture_upload_to, max_length=255)
+    # Made once by the analysis job: pages show it without decoding the image.
+    thumbnail = models.FileField(
+        upload_to=capture_thumbnail_to, max_length=255, blank=True, default=""
+    )
     content_type = models.CharField(max_length=32)
     size_bytes = models.PositiveBigIntegerField()
     width = models.PositiveIntegerField()

@@ -5,15 +5,10 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
-from django.db.models import CharField
 from django.db.models import Count
-from django.db.models import Exists
-from django.db.models import OuterRef
 from django.db.models import Prefetch
 from django.db.models import Q
 from django.db.models import QuerySet
-from django.db.models.functions import Cast
 from django.utils import timezone
 
 from captures.models import Capture
@@ -110,44 +105,21 @@ def capture_counts_by_status() -> dict[str, int]:
     return {"total": sum(counts.values()), **counts}
 
 
-def _analyze_jobs(
-    *, statuses: tuple[str, ...] | None = None
-) -> QuerySet[ProcessingJob]:
-    filters: dict[str, Any] = {
-        "content_type": ContentType.objects.get_for_model(Capture),
-        "job_type": ANALYZE_JOB_TYPE,
-    }
-    if statuses is not None:
-        filters["status__in"] = statuses
-    return job_selectors.job_list(filters=filters)
-
-
 def capture_latest_job(*, capture: Capture) -> ProcessingJob | None:
     """The most recent analysis job of this capture."""
-    return (
-        _analyze_jobs().filter(object_id=str(capture.pk)).order_by("-queued_at").first()
-    )
-
-
-def capture_waiting_job(*, capture: Capture) -> ProcessingJob | None:
-    """The capture's analysis job that is queued or retrying (not yet running), if any."""
-    waiting = (ProcessingJob.Status.QUEUED, ProcessingJob.Status.RETRYING)
-    return (
-        _analyze_jobs(statuses=waiting)
-        .filter(object_id=str(capture.pk))
-        .order_by("-queued_at")
-        .first()
+    return job_selectors.job_latest_for_target(
+        target=capture, job_type=ANALYZE_JOB_TYPE
     )
 
 
 def capture_list_pending_unqueued() -> QuerySet[Capture]:
     """Pending captures that no active analysis job covers, oldest first."""
-    active = _analyze_jobs(statuses=tuple(ProcessingJob.ACTIVE_STATUSES)).filter(
-        object_id=Cast(OuterRef("pk"), output_field=CharField())
+    covered = job_selectors.job_active_for_each_target(
+        model=Capture, job_type=ANALYZE_JOB_TYPE
     )
     return (
         Capture.objects.filter(status=Capture.Status.PENDING)
-        .filter(~Exists(active))
+        .filter(~covered)
         .order_by("received_at", "pk")
     )
 
@@ -183,17 +155,8 @@ def observation_latest(*, capture: Capture) -> Observation | None:
     return max(observations, key=lambda observation: observation.updated_at)
 
 
-def queued_job_count() -> int:
-    """Jobs waiting in status queued, all queues: the figure queue load is computed from."""
-    return job_selectors.job_list(
-        filters={"status": ProcessingJob.Status.QUEUED}
-    ).count()
-
-
 def waiting_job_count() -> int:
-    """Jobs waiting to run (queued or retrying)."""
-    return job_selectors.job_list(
-        filters={
-            "status__in": [ProcessingJob.Status.QUEUED, ProcessingJob.Status.RETRYING]
-        }
-    ).count()
+    """Jobs waiting to run (queued or retrying), all queues."""
+    return job_selectors.jobs_waiting_count(
+        statuses=(ProcessingJob.Status.QUEUED, ProcessingJob.Status.RETRYING)
+    )

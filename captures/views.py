@@ -8,6 +8,7 @@ token). Every error answer is JSON: {"error": code, "detail": message, ...}.
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.http import JsonResponse
@@ -22,15 +23,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from captures import ratelimit
 from captures import selectors
 from captures import services
 from captures.errors import CaptureError
 from captures.ingest_request import parse_ingest_request
 from captures.models import Capture
 from jobs import selectors as job_selectors
-from jobs.errors import PermanentJobError
+from jobs import task_states
 from jobs.models import ProcessingJob
+from ratelimits import limits as ratelimit
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +56,12 @@ def ingest(request: HttpRequest) -> JsonResponse:
         device = services.device_authenticate(
             device_id=incoming.device_id, api_key=incoming.api_key
         )
-        usage = ratelimit.hit(request, scope="ingest", key=f"device:{device.device_id}")
+        usage = ratelimit.hit(
+            request,
+            scope="ingest",
+            key=f"device:{device.device_id}",
+            rate=settings.CAPTURES_RATE_LIMITS["ingest"],
+        )
         if usage is not None and not usage.allowed:
             return ratelimit.too_many_requests(usage)
         result = services.capture_ingest(
@@ -73,12 +79,13 @@ def ingest(request: HttpRequest) -> JsonResponse:
             _error(400, "invalid", "; ".join(exc.messages)), usage
         )
     job_id = str(result.job.id) if result.job is not None else None
+    task_id = result.job.task_id if result.job is not None else None
     body = {
         "capture_id": result.capture.public_id,
         "device_id": device.device_id,
         "status": result.capture.status,
         "job_id": job_id,
-        "task_id": job_id,
+        "task_id": task_id,
     }
     if not result.created:
         body["duplicate"] = True
@@ -115,8 +122,10 @@ class OperatorView(APIView):
     """Staff only (anonymous 401, others 403); rate-limited per user; JSON errors."""
 
     permission_classes = [IsAdminUser]
-    throttle_classes = [ratelimit.AdaptiveRateThrottle]
     ratelimit_scope = "admin"
+
+    def ratelimit_rate(self) -> str:
+        return settings.CAPTURES_RATE_LIMITS.get(self.ratelimit_scope, "")
 
     def handle_exception(self, exc: Exception) -> Response:
         response = super().handle_exception(exc)
@@ -178,27 +187,27 @@ class AdminProcessCaptureView(OperatorView):
             return Response(
                 {
                     "capture_id": capture.public_id,
-                    "task_id": str(job.id),
+                    "task_id": job.task_id,
                     "status": "queued",
                     "sync": False,
                 },
             )
-        try:
-            observation = services.capture_analyze(capture_id=capture.pk)
-        except PermanentJobError as exc:
-            services.capture_mark_failed(capture_id=capture.pk, error=str(exc))
+        job = services.capture_analyze_now(capture=capture, submitted_by=request.user)
+        if job.status != ProcessingJob.Status.COMPLETED:
             return Response(
                 {
                     "error": "analysis_failed",
-                    "detail": str(exc),
+                    "detail": job.error_message,
                     "capture_id": capture.public_id,
+                    "task_id": job.task_id,
                 },
                 status=status.HTTP_422_UNPROCESSABLE_ENTITY,
             )
         return Response(
             {
                 "capture_id": capture.public_id,
-                "observation_id": observation.pk,
+                "observation_id": job.result["observation_id"],
+                "task_id": job.task_id,
                 "status": "completed",
                 "sync": True,
             }
@@ -231,22 +240,12 @@ class AdminProcessPendingView(OperatorView):
         job = services.captures_process_pending_submit(submitted_by=request.user)
         return Response(
             {
-                "task_id": str(job.id),
+                "task_id": job.task_id,
                 "message": "Batch processing queued",
                 "pending_count": pending_count,
                 "sync": False,
             }
         )
-
-
-_STATES = {
-    ProcessingJob.Status.QUEUED: "PENDING",
-    ProcessingJob.Status.RUNNING: "STARTED",
-    ProcessingJob.Status.RETRYING: "RETRY",
-    ProcessingJob.Status.COMPLETED: "SUCCESS",
-    ProcessingJob.Status.FAILED: "FAILURE",
-    ProcessingJob.Status.CANCELLED: "REVOKED",
-}
 
 
 def _task_result(job: ProcessingJob) -> Any:
@@ -257,25 +256,26 @@ def _task_result(job: ProcessingJob) -> Any:
     if job.status == ProcessingJob.Status.CANCELLED:
         return {"error": job.error_message}
     if job.status == ProcessingJob.Status.RUNNING and job.progress:
-        return {"current": job.progress, "total": 100, "message": job.progress_message}
+        progress = task_states.job_task_progress(job)
+        return {
+            "current": progress["current"],
+            "total": progress["total"],
+            "message": progress["message"],
+        }
     return None
 
 
 class AdminTaskStatusView(OperatorView):
     @extend_schema(responses=OpenApiTypes.OBJECT, tags=["v1 operator"])
     def get(self, request: Request, task_id: str) -> Response:
-        """The state of a job (its id is the Celery task id), from the job row."""
-        try:
-            job = job_selectors.job_get(job_id=task_id)
-        except (ProcessingJob.DoesNotExist, ValidationError):
-            raise exceptions.NotFound(f"no task {task_id}") from None
-        state = _STATES[job.status]
-        if job.status == ProcessingJob.Status.RUNNING and job.progress:
-            state = "PROGRESS"
+        """The state of a job (by its id or any of its sends' task ids), from the job row."""
+        job = job_selectors.job_for_task_id(task_id=task_id)
+        if job is None:
+            raise exceptions.NotFound(f"no task {task_id}")
         return Response(
             {
-                "task_id": str(job.id),
-                "state": state,
+                "task_id": task_id,
+                "state": task_states.job_task_state(job),
                 "result": _task_result(job),
                 "ready": job.status in ProcessingJob.FINISHED_STATUSES,
                 "successful": job.status == ProcessingJob.Status.COMPLETED,

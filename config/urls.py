@@ -6,10 +6,12 @@ from drf_spectacular.views import SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
 from jobs.views import HealthCheckView
+from jobs.views import ReadinessView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", HealthCheckView.as_view(), name="healthz"),
+    path("readyz", ReadinessView.as_view(), name="readyz"),
     path("api/v1/", include("config.api_router")),
     path("v1/", include("captures.urls")),
     path(

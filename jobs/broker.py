@@ -1,8 +1,10 @@
 """Direct reads and removals on the Redis broker, which Celery's API doesn't offer.
 
 kombu's Redis transport keeps one list per queue and priority step
-(`<queue>` for step 0, `<queue>:<step>` otherwise) and the messages that
-workers hold but have not acknowledged in the `unacked` hash.
+(`<queue>` for step 0, `<queue>\x06\x163` and so on otherwise: kombu's default
+separator, which every Celery tool assumes), the messages that workers hold
+but have not acknowledged in the `unacked` hash, and exchange bindings in
+`_kombu.binding.<exchange>` sets of `routing_key<sep>pattern<sep>queue`.
 """
 
 import json
@@ -13,6 +15,8 @@ from django.conf import settings
 
 UNACKED_KEY = "unacked"
 UNACKED_INDEX_KEY = "unacked_index"
+BINDING_KEY_PATTERN = "_kombu.binding.*"
+KOMBU_DEFAULT_SEP = "\x06\x16"
 
 
 def redis_url_for_client(url: str) -> str:
@@ -40,9 +44,14 @@ def priority_steps() -> list[int]:
     )
 
 
+def separator() -> str:
+    """The separator of kombu's Redis keys: the default unless the transport options set one."""
+    return settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("sep", KOMBU_DEFAULT_SEP)
+
+
 def queue_keys(queue: str) -> list[str]:
     """The Redis list of each priority step of a queue, most urgent first."""
-    sep = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("sep", "\x06\x16")
+    sep = separator()
     return [queue if step == 0 else f"{queue}{sep}{step}" for step in priority_steps()]
 
 
@@ -118,6 +127,39 @@ def remove_waiting_messages(queue: str, task_ids: set[str]) -> set[str]:
             task_id = _task_id_of(raw)
             if task_id in task_ids and client.lrem(key, 0, raw):
                 removed.add(task_id)
+    return removed
+
+
+def unacked_counts_by_queue() -> dict[str, int]:
+    """Messages workers hold unacknowledged (prefetched, running or waiting on an ETA), per queue."""
+    counts: dict[str, int] = {}
+    for raw in broker_client().hvals(UNACKED_KEY):
+        try:
+            entry = json.loads(raw)
+            queue = entry[2] if isinstance(entry, list) and len(entry) > 2 else None
+        except (TypeError, ValueError):
+            queue = None
+        if queue:
+            counts[queue] = counts.get(queue, 0) + 1
+    return counts
+
+
+def bindings_repair() -> int:
+    """Remove exchange-binding entries that kombu cannot split (written with another separator).
+
+    One such entry (a client configured with a different `sep`) makes every
+    worker fail each remote-control command that routes through that
+    exchange; removing it restores them. Returns how many were removed.
+    """
+    client = broker_client()
+    sep = separator().encode()
+    removed = 0
+    for key in client.scan_iter(match=BINDING_KEY_PATTERN, count=100):
+        malformed = [
+            member for member in client.smembers(key) if member.count(sep) != 2
+        ]
+        if malformed:
+            removed += client.srem(key, *malformed)
     return removed
 
 

@@ -48,6 +48,10 @@ class ProcessingJob(models.Model):
     # Bumped on every (re)send; a message carries the value it was sent with,
     # so a stale or duplicate message cannot claim the job a second time.
     dispatch_generation = models.PositiveIntegerField(default=0)
+    # The Celery task id of the latest send. The first send uses the job's
+    # id; each later one gets its own (JobDispatch keeps them), so an id that
+    # a Celery tool revoked never blocks a later retry.
+    task_id = models.CharField(max_length=64, blank=True, default="")
     params = models.JSONField(default=dict, blank=True)
     result = models.JSONField(null=True, blank=True)
     error_message = models.TextField(blank=True, default="")
@@ -78,6 +82,7 @@ class ProcessingJob(models.Model):
                 fields=["status", "completed_at"], name="job_status_completed_idx"
             ),
             models.Index(fields=["-queued_at"], name="job_queued_at_idx"),
+            models.Index(fields=["task_id"], name="job_task_id_idx"),
             models.Index(
                 fields=["idempotency_key"],
                 condition=Q(idempotency_key__isnull=False),
@@ -113,6 +118,32 @@ class ProcessingJob(models.Model):
         if self.started_at and self.completed_at:
             return (self.completed_at - self.started_at).total_seconds()
         return None
+
+
+class JobDispatch(models.Model):
+    """A resend of a job under a new Celery task id (retry, watchdog, drain).
+
+    The first send needs no row: its task id is the job's id.
+    """
+
+    task_id = models.CharField(max_length=64, primary_key=True)
+    job = models.ForeignKey(
+        ProcessingJob, on_delete=models.CASCADE, related_name="dispatches"
+    )
+    generation = models.PositiveIntegerField()
+    reason = models.CharField(max_length=32)
+    dispatched_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["job", "generation"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["job", "generation"], name="dispatch_unique_generation"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_id} (job {self.job_id}, generation {self.generation})"
 
 
 class QueueState(models.Model):

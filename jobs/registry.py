@@ -2,7 +2,13 @@
 
 A media app declares a job type in its `tasks.py`::
 
-    @register_job_type("photos.analyze", queue="medium", priority=5)
+    @register_job_type(
+        "photos.analyze",
+        queue="medium",
+        on_final_failure=lambda failure: services.photo_mark_failed(
+            photo_id=int(failure.target_id), error=failure.error
+        ),
+    )
     def analyze(job: JobContext) -> dict:
         return services.photo_analyze(photo_id=int(job.target_id))
 
@@ -11,30 +17,18 @@ job row, runs the function and records the outcome.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from dataclasses import field
 from typing import Any
 
 from celery import shared_task
 
+from jobs.context import JobFailure
+from jobs.job_types import JobType
+from jobs.job_types import job_type_add
+from jobs.job_types import job_type_get
+from jobs.job_types import job_type_list
+from jobs.runtime import JobTask
 
-@dataclass(frozen=True)
-class JobType:
-    name: str
-    func: Callable[..., Any]
-    queue: str = "default"
-    priority: int = 5
-    soft_time_limit_s: int = 300
-    time_limit_s: int = 360
-    max_retries: int | None = None  # None: settings.JOBS_DEFAULT_MAX_RETRIES
-    retry_for: tuple[type[BaseException], ...] = (Exception,)
-    staff_submittable: bool = False
-    params_serializer: Any = None
-    description: str = ""
-    task: Any = field(default=None, compare=False, repr=False)
-
-
-_JOB_TYPES: dict[str, JobType] = {}
+__all__ = ["JobType", "job_type_get", "job_type_list", "register_job_type"]
 
 
 def register_job_type(
@@ -48,10 +42,15 @@ def register_job_type(
     retry_for: tuple[type[BaseException], ...] = (Exception,),
     staff_submittable: bool = False,
     params_serializer: Any = None,
+    on_final_failure: Callable[[JobFailure], None] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Declare a job type and create its Celery task; returns the function unchanged."""
-    from jobs.runtime import JobTask
+    """Declare a job type and create its Celery task; returns the function unchanged.
 
+    `on_final_failure` is called once, by the engine, when a job of this type
+    fails for good: out of attempts, a permanent error, redelivered past its
+    limit, or failed by the watchdog. It runs in the transaction that marks
+    the job failed.
+    """
     if not 0 <= priority <= 9:
         raise ValueError(f"priority of {name} must be 0-9, not {priority}")
 
@@ -71,32 +70,25 @@ def register_job_type(
         def job_task(self: JobTask, job_id: str, generation: int = 0) -> Any:
             return self.run_job(job_id=job_id, generation=generation)
 
-        _JOB_TYPES[name] = JobType(
-            name=name,
-            func=func,
-            queue=queue,
-            priority=priority,
-            soft_time_limit_s=soft_time_limit_s,
-            time_limit_s=hard_limit_s,
-            max_retries=max_retries,
-            retry_for=retry_for,
-            staff_submittable=staff_submittable,
-            params_serializer=params_serializer,
-            description=(func.__doc__ or "").strip().splitlines()[0]
-            if func.__doc__
-            else "",
-            task=job_task,
+        job_type_add(
+            JobType(
+                name=name,
+                func=func,
+                queue=queue,
+                priority=priority,
+                soft_time_limit_s=soft_time_limit_s,
+                time_limit_s=hard_limit_s,
+                max_retries=max_retries,
+                retry_for=retry_for,
+                staff_submittable=staff_submittable,
+                params_serializer=params_serializer,
+                on_final_failure=on_final_failure,
+                description=(func.__doc__ or "").strip().splitlines()[0]
+                if func.__doc__
+                else "",
+                task=job_task,
+            )
         )
         return func
 
     return decorate
-
-
-def job_type_get(name: str) -> JobType:
-    """The registered job type of that name; KeyError when there is none."""
-    return _JOB_TYPES[name]
-
-
-def job_type_list() -> list[JobType]:
-    """Every registered job type, sorted by name."""
-    return sorted(_JOB_TYPES.values(), key=lambda job_type: job_type.name)

@@ -1,4 +1,4 @@
-"""What runs inside a worker: the job task base class, the job context, heartbeats."""
+"""What runs inside a worker: the job task base class and the heartbeat thread."""
 
 import logging
 import os
@@ -6,70 +6,24 @@ import socket
 import threading
 import time
 import traceback
-from dataclasses import dataclass
 from typing import Any
 
 from celery import Task
 from celery import states
 from celery.exceptions import Ignore
 from celery.exceptions import Reject
-from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.core.exceptions import ObjectDoesNotExist
-from django.core.exceptions import ValidationError
 from django.db import close_old_connections
 
-from jobs.errors import PermanentJobError
+from jobs import services
+from jobs.context import INLINE_WORKER_PREFIX
+from jobs.context import JobContext
+from jobs.errors import PERMANENT_ERRORS
+from jobs.errors import JobNoLongerRunning
 from jobs.errors import QueuePaused
+from jobs.job_types import job_type_get
 
-logger = logging.getLogger(__name__)
-
-# The worker name of a job run in-process (`jobs_drain`): no Celery worker
-# answers pings under it, so the watchdog judges it by its heartbeat alone.
-INLINE_WORKER_PREFIX = "inline@"
-
-# Errors no retry can mend: fail the job at once.
-PERMANENT_ERRORS = (
-    PermanentJobError,
-    ValidationError,
-    ObjectDoesNotExist,
-    SoftTimeLimitExceeded,
-)
-
-
-@dataclass
-class JobContext:
-    """What a job function gets: its row's identity, params and target, and progress."""
-
-    id: str
-    job_type: str
-    queue: str
-    params: dict
-    target_type: str | None
-    target_id: str
-    attempt: int
-    max_retries: int
-    task: Any = None
-    reported_progress: bool = False
-
-    def progress(self, current: float, total: float = 100, message: str = "") -> None:
-        """Record progress on the job row and as the Celery state PROGRESS."""
-        from jobs import services
-
-        percent = max(0, min(100, int(current * 100 / total))) if total else 0
-        services.job_progress_report(job_id=self.id, percent=percent, message=message)
-        if self.task is not None and not self.task.request.is_eager:
-            self.task.update_state(
-                task_id=self.id,
-                state="PROGRESS",
-                meta={
-                    "current": current,
-                    "total": total,
-                    "percent": percent,
-                    "message": message,
-                },
-            )
-            self.reported_progress = True
+logger = logging.getLogger("jobs.events")
 
 
 class _Heartbeat:
@@ -98,8 +52,6 @@ class _Heartbeat:
         self.job_id = None
 
     def _beat_forever(self) -> None:
-        from jobs import services
-
         while True:
             time.sleep(settings.JOBS_HEARTBEAT_INTERVAL_S)
             job_id = self.job_id
@@ -124,62 +76,166 @@ class JobTask(Task):
     max_retries = None
 
     def run_job(self, *, job_id: str, generation: int) -> Any:
-        from jobs import services
-        from jobs.registry import job_type_get
-
         eager = bool(self.request.is_eager)
+        worker = (
+            f"{INLINE_WORKER_PREFIX}{socket.gethostname()}:{os.getpid()}"
+            if eager
+            else self.request.hostname
+        )
         try:
+            # An operator's explicit drain runs a paused queue too.
             job = services.job_claim(
                 job_id=job_id,
                 generation=generation,
-                worker=(
-                    f"{INLINE_WORKER_PREFIX}{socket.gethostname()}:{os.getpid()}"
-                    if eager
-                    else self.request.hostname
-                ),
-                # An operator's explicit drain runs a paused queue too.
+                worker=worker,
                 respect_pause=not eager,
             )
         except QueuePaused as paused:
-            # A message taken just before its queue was paused goes back to
-            # Redis; the pause also stopped this worker consuming from it.
-            time.sleep(1)
-            raise Reject(f"queue {paused} is paused", requeue=True) from None
+            self._hold_paused_queue(str(paused))
         if job is None:
             raise Ignore()  # cancelled, finished, superseded or deleted: drop the message
-        job.task = self
-        spec = job_type_get(job.job_type)
+        started = time.monotonic()
+        progress = _ProgressRecorder(self, job, generation)
+        job.report_progress = progress
         heartbeat.track(job_id)
         try:
-            result = spec.func(job)
+            result = job_type_get(job.job_type).func(job)
+        except JobNoLongerRunning:
+            _log_outcome(job, "abandoned", started, worker)
+            raise Ignore() from None
         except Exception as exc:
-            retryable = isinstance(exc, spec.retry_for) and not isinstance(
-                exc, PERMANENT_ERRORS
-            )
-            retry_in_s = services.job_record_failure(
-                job_id=job_id,
-                generation=generation,
-                error=f"{type(exc).__name__}: {exc}",
-                traceback_text=traceback.format_exc(),
-                retryable=retryable,
-            )
-            self._leave_progress_state(
-                job, states.RETRY if retry_in_s is not None else states.FAILURE, exc
-            )
-            if retry_in_s is not None:
-                raise self.retry(exc=exc, countdown=retry_in_s) from exc
+            self._record_failure(job, generation, exc, progress, started, worker)
             raise
         finally:
             heartbeat.untrack()
         if services.job_complete(job_id=job_id, generation=generation, result=result):
-            self._leave_progress_state(job, states.SUCCESS, result)
+            progress.settle(states.SUCCESS, result)
+            _log_outcome(job, "completed", started, worker)
+        else:
+            _log_outcome(job, "discarded", started, worker)
         return result
 
-    def _leave_progress_state(self, job: JobContext, state: str, outcome: Any) -> None:
+    def _record_failure(
+        self,
+        job: JobContext,
+        generation: int,
+        exc: Exception,
+        progress: "_ProgressRecorder",
+        started: float,
+        worker: str,
+    ) -> None:
+        spec = job_type_get(job.job_type)
+        recorded = services.job_record_failure(
+            job_id=job.id,
+            generation=generation,
+            error=f"{type(exc).__name__}: {exc}",
+            traceback_text=traceback.format_exc(),
+            retryable=isinstance(exc, spec.retry_for)
+            and not isinstance(exc, PERMANENT_ERRORS),
+        )
+        if recorded is None:
+            _log_outcome(job, "discarded", started, worker, error=exc)
+            return
+        status, retry_in_s = recorded
+        _log_outcome(job, status, started, worker, error=exc, retry_in_s=retry_in_s)
+        if retry_in_s is None:
+            progress.settle(states.FAILURE, exc)
+            return
+        progress.settle(states.RETRY, exc)
+        raise self.retry(exc=exc, countdown=retry_in_s) from exc
+
+    def _hold_paused_queue(self, queue: str) -> None:
+        """Give the message back and make this worker stop consuming the paused queue.
+
+        A worker can consume a paused queue again (`celery control
+        add_consumer`); re-applying the pause stops it from taking and
+        returning the same messages in a loop.
+        """
+        from jobs.services.control import worker_stop_consuming
+
+        worker_stop_consuming(queue=queue, worker=self.request.hostname)
+        logger.warning(
+            "job_held job_id=%s queue=%s reason=queue-paused worker=%s",
+            self.request.kwargs.get("job_id") if self.request.kwargs else None,
+            queue,
+            self.request.hostname,
+        )
+        time.sleep(settings.JOBS_PAUSED_REQUEUE_DELAY_S)
+        raise Reject(f"queue {queue} is paused", requeue=True)
+
+
+class _ProgressRecorder:
+    """Writes a job's progress to its row, and as the Celery state PROGRESS."""
+
+    def __init__(self, task: JobTask, job: JobContext, generation: int):
+        self.task = task
+        self.job = job
+        self.generation = generation
+        self.reported = False
+
+    def __call__(
+        self, percent: int, message: str, current: float, total: float
+    ) -> bool:
+        running = services.job_progress_report(
+            job_id=self.job.id,
+            percent=percent,
+            message=message,
+            generation=self.generation,
+        )
+        if running and not self.task.request.is_eager:
+            self.task.update_state(
+                task_id=self.task.request.id,
+                state="PROGRESS",
+                meta={
+                    "job_id": self.job.id,
+                    "current": current,
+                    "total": total,
+                    "percent": percent,
+                    "message": message,
+                },
+            )
+            self.reported = True
+        return running
+
+    def settle(self, state: str, outcome: Any) -> None:
         """Replace a stored PROGRESS state by the attempt's outcome.
 
         Job results live on the job row (ignore_result); only a job that
         wrote PROGRESS to the result backend has a state there to correct.
         """
-        if job.reported_progress:
-            self.backend.store_result(job.id, outcome, state, request=self.request)
+        if self.reported:
+            self.task.backend.store_result(
+                self.task.request.id, outcome, state, request=self.task.request
+            )
+
+
+def _log_outcome(
+    job: JobContext,
+    status: str,
+    started: float,
+    worker: str,
+    *,
+    error: BaseException | None = None,
+    retry_in_s: float | None = None,
+) -> None:
+    """The one log line of a job attempt's outcome (key=value, for log search)."""
+    level = logging.INFO
+    if status == "failed":
+        level = logging.ERROR
+    elif status == "retrying":
+        level = logging.WARNING
+    logger.log(
+        level,
+        "job_finished job_id=%s task_id=%s type=%s queue=%s status=%s attempt=%s "
+        "duration_ms=%.1f worker=%s%s%s",
+        job.id,
+        job.task_id,
+        job.job_type,
+        job.queue,
+        status,
+        job.attempt,
+        (time.monotonic() - started) * 1000,
+        worker,
+        f" retry_in_s={retry_in_s}" if retry_in_s is not None else "",
+        f' error="{type(error).__name__}: {error}"' if error is not None else "",
+    )

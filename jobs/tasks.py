@@ -8,6 +8,7 @@ from jobs import services
 from jobs.diagnostic import DiagnosticParamsSerializer
 from jobs.diagnostic import diagnostic_run
 from jobs.registry import register_job_type
+from jobs.schedules import SUBMIT_PERIODIC_TASK
 from jobs.schedules import Schedule
 from jobs.schedules import register_schedule
 
@@ -42,6 +43,13 @@ def metrics_snapshot() -> int:
     return services.metrics_snapshot_take().pk
 
 
+@shared_task(name=SUBMIT_PERIODIC_TASK)
+def submit_periodic(job_type: str, skip_if_active: bool = True) -> str | None:
+    """Queue a job of a scheduled type (skipped while one is active, unless told otherwise)."""
+    job = services.job_submit_periodic(job_type=job_type, skip_if_active=skip_if_active)
+    return str(job.id) if job else None
+
+
 register_schedule(
     Schedule(
         name="jobs: watchdog",
@@ -59,11 +67,14 @@ register_schedule(
         description="Delete completed, failed and cancelled jobs older than 30 days.",
     )
 )
+# Celery's beat adds this entry under this name itself when results expire;
+# declaring it here, with Celery's own schedule, makes it exist after
+# `migrate` and keeps it the only cleanup of expired results.
 register_schedule(
     Schedule(
-        name="jobs: cleanup expired results",
+        name="celery.backend_cleanup",
         task="celery.backend_cleanup",
-        crontab={"minute": "30", "hour": "3"},
+        crontab={"minute": "0", "hour": "4"},
         description="Delete Celery task results past CELERY_RESULT_EXPIRES.",
     )
 )

@@ -102,7 +102,7 @@ class CaptureViewSet(
         answer = {
             "capture_id": capture.public_id,
             "job_id": str(job.id),
-            "task_id": str(job.id),
+            "task_id": job.task_id,
             "status": "queued",
         }
         return Response(answer, status=status.HTTP_202_ACCEPTED)

@@ -8,16 +8,25 @@ from captures.services.devices import device_rotate_key
 from captures.services.devices import device_update
 from captures.services.ingest import IngestResult
 from captures.services.ingest import capture_ingest
+from captures.services.processing import ANALYZE_JOB_TYPE
+from captures.services.processing import CLEANUP_JOB_TYPE
+from captures.services.processing import PROCESS_PENDING_JOB_TYPE
 from captures.services.processing import capture_analyze
+from captures.services.processing import capture_analyze_now
+from captures.services.processing import capture_analyze_result
 from captures.services.processing import capture_mark_failed
 from captures.services.processing import capture_reprocess
 from captures.services.processing import captures_process_pending
 from captures.services.processing import captures_process_pending_submit
-from captures.services.processing import periodic_job_submit
 
 __all__ = [
+    "ANALYZE_JOB_TYPE",
+    "CLEANUP_JOB_TYPE",
+    "PROCESS_PENDING_JOB_TYPE",
     "IngestResult",
     "capture_analyze",
+    "capture_analyze_now",
+    "capture_analyze_result",
     "capture_delete",
     "capture_ingest",
     "capture_mark_failed",
@@ -29,5 +38,4 @@ __all__ = [
     "device_create",
     "device_rotate_key",
     "device_update",
-    "periodic_job_submit",
 ]

@@ -29,10 +29,10 @@ def _delete_files(names: list[str]) -> int:
 
 def capture_delete(*, capture: Capture) -> None:
     """Delete a capture, its observations and, once committed, its file."""
-    name = capture.image.name
+    names = [capture.image.name, capture.thumbnail.name]
     with transaction.atomic():
         capture.delete()
-        transaction.on_commit(lambda: _delete_files([name]))
+        transaction.on_commit(lambda: _delete_files(names))
 
 
 def captures_cleanup(*, now: datetime | None = None, batch_size: int = 500) -> dict:
@@ -43,12 +43,14 @@ def captures_cleanup(*, now: datetime | None = None, batch_size: int = 500) -> d
     expired = selectors.capture_list_expired(now=now)
     deleted = files = 0
     while True:
-        batch = list(expired.values_list("pk", "image")[:batch_size])
+        batch = list(expired.values_list("pk", "image", "thumbnail")[:batch_size])
         if not batch:
             break
         with transaction.atomic():
-            Capture.objects.filter(pk__in=[pk for pk, _ in batch]).delete()
+            Capture.objects.filter(pk__in=[pk for pk, _, _ in batch]).delete()
         deleted += len(batch)
-        files += _delete_files([name for _, name in batch])
+        files += _delete_files(
+            [name for _, image, thumb in batch for name in (image, thumb)]
+        )
     logger.info("captures_cleanup deleted=%s files=%s", deleted, files)
     return {"deleted": deleted, "files_deleted": files}

@@ -5,10 +5,12 @@ from dataclasses import asdict
 from typing import Any
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
 from captures import analysis
+from captures import imaging
 from captures import selectors
 from captures import vision_remote
 from captures.models import Capture
@@ -22,8 +24,10 @@ logger = logging.getLogger(__name__)
 
 ANALYZE_JOB_TYPE = selectors.ANALYZE_JOB_TYPE
 PROCESS_PENDING_JOB_TYPE = "captures.process_pending"
+CLEANUP_JOB_TYPE = "captures.cleanup"
 USER_REQUESTED_PRIORITY = 8
 BATCH_SIZE = 500
+THUMBNAIL_SIZE = 320
 
 
 def _read_image(capture: Capture) -> bytes:
@@ -108,6 +112,25 @@ def _observation_fields(
     }
 
 
+def _thumbnail_store(capture: Capture, image: bytes) -> None:
+    """Write the capture's thumbnail once (a derived file); later runs keep it."""
+    if capture.thumbnail:
+        return
+    try:
+        thumbnail = imaging.thumbnail_jpeg(image, size=THUMBNAIL_SIZE)
+    except (OSError, ValueError) as exc:
+        logger.warning("no thumbnail for %s: %s", capture.public_id, exc)
+        return
+    capture.thumbnail.save(
+        f"{capture.public_id}.jpg", ContentFile(thumbnail), save=False
+    )
+    stored = Capture.objects.filter(pk=capture.pk, thumbnail="").update(
+        thumbnail=capture.thumbnail.name
+    )
+    if not stored:  # a concurrent run stored one first: keep that one
+        capture.thumbnail.storage.delete(capture.thumbnail.name)
+
+
 def capture_analyze(*, capture_id: int) -> Observation:
     """Analyse a capture and write its Observation; mark it completed.
 
@@ -125,6 +148,7 @@ def capture_analyze(*, capture_id: int) -> Observation:
             f"the image file of {capture.public_id} is missing: {exc}"
         ) from exc
     result = _run_local_analysis(image, _previous_image(capture))
+    _thumbnail_store(capture, image)
     remote_labels = _remote_labels(image, capture.content_type)
     with transaction.atomic():
         observation, _ = Observation.objects.update_or_create(
@@ -147,8 +171,21 @@ def capture_analyze(*, capture_id: int) -> Observation:
     return observation
 
 
+def capture_analyze_result(*, capture_id: int) -> dict[str, Any]:
+    """Analyse a capture (see capture_analyze) and summarise the observation as a job result."""
+    observation = capture_analyze(capture_id=capture_id)
+    return {
+        "capture_id": observation.capture.public_id,
+        "observation_id": observation.pk,
+        "labels": observation.labels,
+        "people_count": observation.people_count,
+        "faces_count": observation.faces_count,
+        "codes": [code["value"] for code in observation.codes],
+    }
+
+
 def capture_mark_failed(*, capture_id: int, error: str) -> None:
-    """Record that the capture's analysis failed for good."""
+    """Record that the capture's analysis failed for good (the engine's final-failure hook)."""
     Capture.objects.filter(pk=capture_id).update(
         status=Capture.Status.FAILED,
         error_message=error[:2000],
@@ -162,7 +199,9 @@ def capture_reprocess(*, capture: Capture, submitted_by: Any = None) -> Processi
     A job of this capture still waiting to start is returned instead of
     queueing a second one.
     """
-    waiting = selectors.capture_waiting_job(capture=capture)
+    waiting = job_selectors.job_waiting_for_target(
+        target=capture, job_type=ANALYZE_JOB_TYPE
+    )
     if waiting is not None:
         return waiting
     return job_services.job_submit(
@@ -170,6 +209,13 @@ def capture_reprocess(*, capture: Capture, submitted_by: Any = None) -> Processi
         target=capture,
         priority=USER_REQUESTED_PRIORITY,
         submitted_by=submitted_by,
+    )
+
+
+def capture_analyze_now(*, capture: Capture, submitted_by: Any = None) -> ProcessingJob:
+    """Run the capture's analysis in this process, as a job (hooks and history included); returns it finished."""
+    return job_services.job_run_now(
+        job_type=ANALYZE_JOB_TYPE, target=capture, submitted_by=submitted_by
     )
 
 
@@ -203,14 +249,3 @@ def captures_process_pending_submit(*, submitted_by: Any = None) -> ProcessingJo
     return job_services.job_submit(
         job_type=PROCESS_PENDING_JOB_TYPE, submitted_by=submitted_by
     )
-
-
-def periodic_job_submit(*, job_type: str) -> ProcessingJob | None:
-    """Queue a periodic job unless one of that type is still waiting or running."""
-    active = ProcessingJob.ACTIVE_STATUSES
-    if job_selectors.job_list(
-        filters={"job_type": job_type, "status__in": active}
-    ).exists():
-        logger.info("periodic job %s skipped: one is still active", job_type)
-        return None
-    return job_services.job_submit(job_type=job_type)

@@ -8,7 +8,6 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
@@ -17,19 +16,8 @@ from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
-from captures import ratelimit
 from captures import services
 from conftest import database_url_for_workers
-
-
-@pytest.fixture(autouse=True)
-def isolated_rate_limits(settings):
-    """Counters of this test only (a fresh key prefix), and no cached queue load."""
-    settings.RATELIMIT_CACHE_PREFIX = f"rl:{uuid.uuid4().hex[:12]}:"
-    settings.CAPTURES_LOAD_CACHE_S = 0
-    ratelimit.queue_load_forget()
-    yield
-    ratelimit.queue_load_forget()
 
 
 @pytest.fixture
@@ -116,7 +104,7 @@ class Gunicorn:
             "REDIS_URL": settings.REDIS_URL,
             "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
             "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-            "RATELIMIT_CACHE_PREFIX": settings.RATELIMIT_CACHE_PREFIX,
+            "API_RATELIMIT_KEY_PREFIX": settings.API_RATELIMIT_KEY_PREFIX,
             **env,
         }
         self._log = open(log_path, "wb")  # noqa: SIM115  (closed in stop())

@@ -143,9 +143,12 @@ def test_process_capture_async_and_sync(
     assert (
         Observation.objects.get(id=done["observation_id"]).codes[0]["value"] == "sync-2"
     )
-    assert not ProcessingJob.objects.filter(
+    # The synchronous run is a job too, run in the request by the engine.
+    [inline] = ProcessingJob.objects.filter(
         object_id=str(Capture.objects.get(public_id=second["capture_id"]).pk)
-    ).exists()
+    )
+    assert inline.status == "completed" and inline.worker.startswith("inline@")
+    assert str(inline.id) == done["task_id"]
 
 
 def test_process_pending_batch_route(

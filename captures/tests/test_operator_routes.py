@@ -115,7 +115,7 @@ def test_process_capture_sync_runs_analysis_in_the_request(
 
     assert response.status_code == 200, response.content
     body = response.json()
-    assert set(body) == {"capture_id", "observation_id", "status", "sync"}
+    assert set(body) == {"capture_id", "observation_id", "task_id", "status", "sync"}
     assert body["status"] == "completed" and body["sync"] is True
     observation = Observation.objects.get(id=body["observation_id"])
     assert [code["value"] for code in observation.codes] == ["sync-route-42"]

@@ -13,9 +13,9 @@ from captures import tasks
 from captures.models import Capture
 from captures.models import Observation
 from captures.tests import images
-from jobs.errors import PermanentJobError
+from jobs import services as job_services
+from jobs.context import JobContext
 from jobs.models import ProcessingJob
-from jobs.runtime import JobContext
 from jobs.schedules import schedule_list
 
 pytestmark = pytest.mark.django_db
@@ -117,37 +117,54 @@ def test_previous_capture_is_by_received_at(device_and_key):
 
 
 def test_analyze_job_with_missing_file_fails_for_good(device_and_key):
-    """A vanished image is a permanent error: the capture is marked failed at once."""
+    """A vanished image is a permanent error: the job fails at once, and the
+    engine's final-failure hook marks the capture failed with the reason."""
     capture = store(device_and_key[0], images.numbered(1))
     capture.image.storage.delete(capture.image.name)
 
-    with pytest.raises(PermanentJobError):
-        tasks.analyze(job_context(capture))
+    job = job_services.job_run_now(job_type="captures.analyze", target=capture)
 
+    assert (job.status, job.attempts) == ("failed", 1)
+    assert job.error_message.startswith("PermanentJobError")
     capture.refresh_from_db()
     assert capture.status == "failed"
     assert "missing" in capture.error_message
 
 
-def test_analyze_job_leaves_processing_while_retries_remain(
+def test_transient_errors_keep_the_capture_processing_until_the_last_attempt(
     device_and_key, monkeypatch
 ):
-    """A transient error keeps the capture processing for the retry; the last attempt fails it."""
+    """A retryable failure leaves the capture processing; the engine fails it
+    (through the hook) only when the job fails for good."""
     capture = store(device_and_key[0], images.numbered(1))
 
     def flaky(*args, **kwargs):
         raise ConnectionError("vision backend hiccup")
 
     monkeypatch.setattr(analysis, "analyze_image", flaky)
-    with pytest.raises(ConnectionError):
-        tasks.analyze(job_context(capture, attempt=1, max_retries=3))
+    job = job_services.job_submit(job_type="captures.analyze", target=capture)
+
+    def attempt() -> str:
+        context = job_services.job_claim(job_id=str(job.id), generation=0, worker="w")
+        with pytest.raises(ConnectionError) as raised:
+            tasks.analyze(context)
+        status, _ = job_services.job_record_failure(
+            job_id=str(job.id),
+            generation=0,
+            error=f"ConnectionError: {raised.value}",
+            traceback_text="",
+            retryable=True,
+        )
+        return status
+
+    assert attempt() == "retrying"
     capture.refresh_from_db()
     assert capture.status == "processing"
-
-    with pytest.raises(ConnectionError):
-        tasks.analyze(job_context(capture, attempt=4, max_retries=3))
+    ProcessingJob.objects.filter(id=job.id).update(attempts=job.max_retries)
+    assert attempt() == "failed"
     capture.refresh_from_db()
     assert capture.status == "failed"
+    assert capture.error_message == "ConnectionError: vision backend hiccup"
 
 
 def test_analyze_job_for_a_deleted_capture_is_permanent(device_and_key):
@@ -191,14 +208,13 @@ def test_process_pending_requeues_after_a_failed_job(device_and_key):
     assert services.captures_process_pending() == {"queued": 1}
 
 
-def test_periodic_job_is_skipped_while_one_is_active():
-    """The periodic submitter queues a job unless one of its type is still active."""
-    first = tasks.submit_periodic_job("captures.cleanup")
+def test_periodic_cleanup_is_skipped_while_one_is_active():
+    """The engine's periodic submitter queues a cleanup unless one is still active."""
+    first = job_services.job_submit_periodic(job_type="captures.cleanup")
     assert first is not None
-    assert tasks.submit_periodic_job("captures.cleanup") is None
-    ProcessingJob.objects.filter(id=first).update(status="completed")
-    assert tasks.submit_periodic_job("captures.cleanup") is not None
-    assert tasks.submit_periodic_job("not.a.type") is None
+    assert job_services.job_submit_periodic(job_type="captures.cleanup") is None
+    ProcessingJob.objects.filter(id=first.id).update(status="completed")
+    assert job_services.job_submit_periodic(job_type="captures.cleanup") is not None
 
 
 def test_schedules_are_registered():
@@ -206,10 +222,14 @@ def test_schedules_are_registered():
     schedules = {schedule.name: schedule for schedule in schedule_list()}
     pending = schedules["captures: process pending"]
     assert pending.every_s == 300
-    assert pending.kwargs == {"job_type": "captures.process_pending"}
+    assert pending.celery_task == "jobs.submit_periodic"
+    assert pending.celery_kwargs == {
+        "job_type": "captures.process_pending",
+        "skip_if_active": True,
+    }
     cleanup = schedules["captures: cleanup"]
     assert cleanup.crontab is not None and cleanup.crontab["hour"] == "3"
-    assert cleanup.kwargs == {"job_type": "captures.cleanup"}
+    assert cleanup.job_type == "captures.cleanup"
 
 
 def _age(capture: Capture, days: float) -> None:
@@ -239,10 +259,14 @@ def test_cleanup_honours_default_and_device_retention(make_device, settings):
     _age(old_long, 91)
     services.capture_analyze(capture_id=old_default.pk)
     files = {c.public_id: Path(c.image.path) for c in Capture.objects.all()}
+    thumbnail = Path(Capture.objects.get(pk=old_default.pk).thumbnail.path)
+    assert thumbnail.is_file()
 
     result = services.captures_cleanup()
 
-    assert result == {"deleted": 3, "files_deleted": 3}
+    # Three images and the analysed capture's thumbnail.
+    assert result == {"deleted": 3, "files_deleted": 4}
+    assert not thumbnail.exists()
     remaining = set(Capture.objects.values_list("public_id", flat=True))
     assert remaining == {
         young_default.public_id,

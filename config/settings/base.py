@@ -5,6 +5,8 @@ from pathlib import Path
 import environ
 from kombu import Queue
 
+from config.storage_settings import media_storage
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -74,6 +76,7 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "ratelimits.middleware.RateLimitHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -111,6 +114,24 @@ STATIC_URL = "/static/"
 STATIC_ROOT = env("DJANGO_STATIC_ROOT", default=str(VAR_DIR / "static"))
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env("MEDIA_ROOT", default=str(VAR_DIR / "media"))
+# Media go through Django's storage API only. Local files under MEDIA_ROOT
+# by default; an S3-compatible bucket (django-storages) when web and workers
+# run on several machines: MEDIA_STORAGE_URL=s3://bucket/prefix?endpoint_url=
+# http://minio:9000&region_name=us-east-1, or AWS_STORAGE_BUCKET_NAME with the
+# usual AWS_* variables. Credentials come from AWS_ACCESS_KEY_ID and
+# AWS_SECRET_ACCESS_KEY (or the machine's role), never from the URL.
+MEDIA_STORAGE_URL = env("MEDIA_STORAGE_URL", default="")
+AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default="")
+STORAGES = {
+    "default": media_storage(
+        url=MEDIA_STORAGE_URL,
+        bucket=AWS_STORAGE_BUCKET_NAME,
+        endpoint_url=env("AWS_S3_ENDPOINT_URL", default=""),
+        region_name=env("AWS_S3_REGION_NAME", default=""),
+        location=env("AWS_LOCATION", default=""),
+    ),
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 
 # REDIS --------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
@@ -176,13 +197,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
         "CELERY_BROKER_UNACKED_RESTORE_THROTTLE", default=10
     ),
     "priority_steps": list(range(10)),
-    "sep": ":",
     "queue_order_strategy": "priority",
 }
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
     "visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT_S
 }
-CELERY_VISIBILITY_TIMEOUT = CELERY_BROKER_VISIBILITY_TIMEOUT_S
 CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 
 # JOBS ---------------------------------------------------------------------
@@ -195,6 +214,13 @@ JOBS_QUEUED_GRACE_S = env.float("JOBS_QUEUED_GRACE_S", default=60.0)
 JOBS_RETENTION_DAYS = env.int("JOBS_RETENTION_DAYS", default=30)
 JOBS_WATCHDOG_INTERVAL_MIN = env.int("JOBS_WATCHDOG_INTERVAL_MIN", default=15)
 JOBS_INSPECT_TIMEOUT_S = env.float("JOBS_INSPECT_TIMEOUT_S", default=1.0)
+# Workers write their presence (queues, pool size) to Redis this often; one
+# silent for three intervals counts as gone (watchdog, health, queues page).
+JOBS_WORKER_PRESENCE_INTERVAL_S = env.float(
+    "JOBS_WORKER_PRESENCE_INTERVAL_S", default=5.0
+)
+# A message of a paused queue that a worker took anyway goes back after this.
+JOBS_PAUSED_REQUEUE_DELAY_S = env.float("JOBS_PAUSED_REQUEUE_DELAY_S", default=1.0)
 # Worker processes commit their state changes without waiting for the WAL
 # flush (PostgreSQL's synchronous_commit=off): a job costs two commits, and
 # the flush is most of their time. A PostgreSQL crash can then lose the last
@@ -217,6 +243,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api_errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["ratelimits.drf.AdaptiveRateThrottle"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -225,6 +252,26 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
 }
+
+# RATE LIMITS --------------------------------------------------------------
+# Token buckets in Redis ("count/period", period s|m|h|d; empty = unlimited),
+# per user or client IP: "api" for the REST API, "staff" for staff on it
+# (operators' bulk work), "login" for failed logins per username and per IP.
+# Apps add scopes of their own (CAPTURES_RATE_LIMITS).
+API_RATELIMIT_ENABLED = env.bool("API_RATELIMIT_ENABLED", default=True)
+API_RATE_LIMITS = {
+    "api": env("API_RATE_API", default="100/m"),
+    "staff": env("API_RATE_STAFF", default="1000/m"),
+    "login": env("API_RATE_LOGIN", default="10/m"),
+}
+API_RATELIMIT_REDIS_URL = env("API_RATELIMIT_REDIS_URL", default=REDIS_URL)
+API_RATELIMIT_KEY_PREFIX = env("API_RATELIMIT_KEY_PREFIX", default="rl:")
+# Limits shrink linearly to half as queued jobs approach this many; the
+# figure is read at most once per API_LOAD_CACHE_S per process.
+API_QUEUE_CAPACITY = env.int("API_QUEUE_CAPACITY", default=1000)
+API_LOAD_CACHE_S = env.float("API_LOAD_CACHE_S", default=1.0)
+# Client IPs come from X-Forwarded-For only behind this many trusted proxies.
+API_TRUSTED_PROXY_COUNT = env.int("API_TRUSTED_PROXY_COUNT", default=0)
 
 # LOGGING ------------------------------------------------------------------
 LOGGING = {
@@ -235,7 +282,14 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
-    "loggers": {"celery": {"level": "INFO"}},
+    "loggers": {
+        "celery": {"level": "INFO"},
+        # Jobs log one line per outcome (jobs.events); Celery's own
+        # received/succeeded lines would add two more per task. Failures
+        # still show (ERROR).
+        "celery.worker.strategy": {"level": "WARNING"},
+        "celery.app.trace": {"level": "WARNING"},
+    },
 }
 
 # CAPTURES -----------------------------------------------------------------
@@ -253,36 +307,12 @@ CAPTURES_VISION_API_URL = env("CAPTURES_VISION_API_URL", default="")
 CAPTURES_VISION_API_KEY = env("CAPTURES_VISION_API_KEY", default="")
 CAPTURES_VISION_MODEL = env("CAPTURES_VISION_MODEL", default="gpt-4o-mini")
 CAPTURES_VISION_TIMEOUT_S = env.float("CAPTURES_VISION_TIMEOUT_S", default=20.0)
-# Rate limits ("count/period", period s|m|h|d; empty = unlimited): ingest per
-# device, the process routes per user, "admin" the other /v1/admin routes and
-# "api" the /api/v1/ DRF routes, per user or client IP.
-CAPTURES_RATELIMIT_ENABLED = env.bool("CAPTURES_RATELIMIT_ENABLED", default=True)
+# Rate limits of the captures routes ("count/period", period s|m|h|d; empty =
+# unlimited): ingest per device, the process routes per user, "admin" the
+# other /v1/admin routes. Counted by the project's limiter (see RATE LIMITS).
 CAPTURES_RATE_LIMITS = {
     "ingest": env("CAPTURES_RATE_INGEST", default="10/m"),
     "process_capture": env("CAPTURES_RATE_PROCESS_CAPTURE", default="20/m"),
     "process_pending": env("CAPTURES_RATE_PROCESS_PENDING", default="5/m"),
     "admin": env("CAPTURES_RATE_ADMIN", default="100/m"),
-    "api": env("CAPTURES_RATE_API", default="100/m"),
 }
-# Limits shrink linearly to half as queued jobs approach this many.
-CAPTURES_QUEUE_CAPACITY = env.int("CAPTURES_QUEUE_CAPACITY", default=1000)
-CAPTURES_LOAD_CACHE_S = env.float("CAPTURES_LOAD_CACHE_S", default=1.5)
-# Client IPs come from X-Forwarded-For only behind this many trusted proxies.
-CAPTURES_TRUSTED_PROXY_COUNT = env.int("CAPTURES_TRUSTED_PROXY_COUNT", default=0)
-# django-ratelimit keeps its counters in the Redis cache all web processes
-# share (SET NX + INCR: atomic). If that cache fails, requests go through
-# (fail open, logged): see captures/ratelimit.py.
-RATELIMIT_USE_CACHE = "default"
-RATELIMIT_ENABLE = CAPTURES_RATELIMIT_ENABLED
-RATELIMIT_FAIL_OPEN = env.bool("RATELIMIT_FAIL_OPEN", default=True)
-RATELIMIT_CACHE_PREFIX = env("RATELIMIT_CACHE_PREFIX", default="rl:")
-RATELIMIT_IP_META_KEY = "captures.ratelimit.client_ip"
-INSTALLED_APPS += ["django_ratelimit"]  # its system check of the cache backend
-# W001 only says Django's own RedisCache is not on its list; its add/incr are
-# SET NX EX / INCR, atomic (checked in captures/ratelimit.py).
-SILENCED_SYSTEM_CHECKS = [
-    *globals().get("SILENCED_SYSTEM_CHECKS", []),
-    "django_ratelimit.W001",
-]
-MIDDLEWARE += ["captures.ratelimit.RateLimitHeadersMiddleware"]
-REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["captures.ratelimit.AdaptiveRateThrottle"]

@@ -28,11 +28,17 @@ JOBS_HEARTBEAT_INTERVAL_S = env.float("JOBS_HEARTBEAT_INTERVAL_S", default=0.5)
 JOBS_STALE_HEARTBEAT_S = env.float("JOBS_STALE_HEARTBEAT_S", default=3.0)
 JOBS_QUEUED_GRACE_S = env.float("JOBS_QUEUED_GRACE_S", default=0.0)
 JOBS_INSPECT_TIMEOUT_S = env.float("JOBS_INSPECT_TIMEOUT_S", default=1.0)
+JOBS_WORKER_PRESENCE_INTERVAL_S = env.float(
+    "JOBS_WORKER_PRESENCE_INTERVAL_S", default=0.5
+)
+JOBS_PAUSED_REQUEUE_DELAY_S = env.float("JOBS_PAUSED_REQUEUE_DELAY_S", default=0.2)
 
-# CAPTURES -----------------------------------------------------------------
-# The /api/v1/ limit is off here: other apps' tests count queries and
-# requests; the captures tests switch it on where they test it.
-CAPTURES_RATE_LIMITS = {
-    **CAPTURES_RATE_LIMITS,  # noqa: F405
-    "api": env("CAPTURES_RATE_API", default=""),
+# RATE LIMITS --------------------------------------------------------------
+API_RATELIMIT_REDIS_URL = REDIS_URL
+# The /api/v1/ limits are off here: other tests count queries and requests;
+# the rate-limit tests switch them on where they test them.
+API_RATE_LIMITS = {
+    **API_RATE_LIMITS,  # noqa: F405
+    "api": env("API_RATE_API", default=""),
+    "staff": env("API_RATE_STAFF", default=""),
 }

@@ -6,9 +6,9 @@ from typing import Any
 from django.contrib import admin
 from django.utils.html import format_html
 
-from jobs import services
+from jobs import selectors
+from jobs.job_types import job_type_list
 from jobs.models import ProcessingJob
-from jobs.registry import job_type_list
 
 S = ProcessingJob.Status
 
@@ -70,7 +70,7 @@ class QueueFilter(admin.SimpleListFilter):
     parameter_name = "queue"
 
     def lookups(self, request, model_admin):
-        return [(name, name) for name in services.queue_names()]
+        return [(name, name) for name in selectors.queue_names()]
 
     def queryset(self, request, queryset):
         return queryset.filter(queue=self.value()) if self.value() else queryset

@@ -8,11 +8,11 @@ from django.contrib.contenttypes.models import ContentType
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from jobs import task_states
+from jobs.context import progress_percent
+from jobs.job_types import job_type_get
+from jobs.job_types import job_type_list
 from jobs.models import ProcessingJob
-from jobs.registry import job_type_get
-from jobs.registry import job_type_list
-
-S = ProcessingJob.Status
 
 # JOBS ---------------------------------------------------------------------
 
@@ -106,6 +106,24 @@ class ProcessingJobSubmitSerializer(serializers.Serializer):
         return attrs
 
 
+class ProcessingJobBatchItemSerializer(ProcessingJobSubmitSerializer):
+    idempotency_key = None  # one key cannot name a batch's many jobs
+
+
+BATCH_MAX_JOBS = 1000
+
+
+class ProcessingJobBatchSubmitSerializer(serializers.Serializer):
+    jobs = ProcessingJobBatchItemSerializer(
+        many=True, min_length=1, max_length=BATCH_MAX_JOBS
+    )
+
+
+class ProcessingJobBatchResultSerializer(serializers.Serializer):
+    submitted = serializers.IntegerField()
+    job_ids = serializers.ListField(child=serializers.UUIDField())
+
+
 class JobFailedQuerySerializer(serializers.Serializer):
     limit = serializers.IntegerField(min_value=1, max_value=500, default=50)
 
@@ -126,12 +144,31 @@ class JobTypeStatsSerializer(serializers.Serializer):
 
 class QueueSerializer(serializers.Serializer):
     name = serializers.CharField()
-    depth = serializers.IntegerField(
-        allow_null=True,
-        help_text="Messages waiting in Redis; null when Redis is unreachable.",
-    )
     paused = serializers.BooleanField()
-    active = serializers.IntegerField(help_text="Jobs of this queue running now.")
+    waiting = serializers.IntegerField(
+        help_text="Jobs queued or retrying in the database (the record)."
+    )
+    in_broker = serializers.IntegerField(
+        allow_null=True,
+        help_text="Messages still in Redis; null when Redis is unreachable.",
+    )
+    reserved = serializers.IntegerField(
+        help_text="Messages workers took but have not started (prefetch, retry countdowns)."
+    )
+    running = serializers.IntegerField(help_text="Jobs of this queue running now.")
+    awaiting_resend = serializers.IntegerField(
+        allow_null=True,
+        help_text=(
+            "Waiting jobs with no message anywhere (Redis lost it, or `celery purge`): "
+            "the watchdog sends them again."
+        ),
+    )
+    consumers = serializers.ListField(
+        child=serializers.CharField(), help_text="Live workers consuming this queue."
+    )
+    unconsumed = serializers.BooleanField(
+        help_text="Jobs are waiting and no live worker consumes the queue."
+    )
 
 
 class QueuePurgeSerializer(serializers.Serializer):
@@ -153,6 +190,7 @@ class JobStatsSerializer(serializers.Serializer):
 class WorkerTaskSerializer(serializers.Serializer):
     id = serializers.CharField(allow_null=True)
     name = serializers.CharField(allow_null=True)
+    job_id = serializers.CharField(allow_null=True)
     kwargs = serializers.JSONField(allow_null=True)
     worker_pid = serializers.IntegerField(allow_null=True)
     time_start = serializers.FloatField(allow_null=True)
@@ -160,32 +198,20 @@ class WorkerTaskSerializer(serializers.Serializer):
 
 class WorkerSerializer(serializers.Serializer):
     name = serializers.CharField()
+    pid = serializers.IntegerField(allow_null=True)
+    queues = serializers.ListField(
+        child=serializers.CharField(), help_text="Queues consumed now."
+    )
+    pool_size = serializers.IntegerField(allow_null=True)
+    prefetch_multiplier = serializers.IntegerField(allow_null=True)
+    seen_at = serializers.FloatField(
+        allow_null=True, help_text="Unix time of the worker's last presence beat."
+    )
     active = WorkerTaskSerializer(many=True)
     reserved = WorkerTaskSerializer(many=True)
-    queues = serializers.ListField(child=serializers.CharField())
-    pool_size = serializers.IntegerField(allow_null=True)
 
 
 # TASK STATUS --------------------------------------------------------------
-
-# A job's row is its record; its Celery state is derived from the row.
-JOB_STATUS_TO_TASK_STATE = {
-    S.QUEUED: states.PENDING,
-    S.RUNNING: "PROGRESS",
-    S.RETRYING: states.RETRY,
-    S.COMPLETED: states.SUCCESS,
-    S.FAILED: states.FAILURE,
-    S.CANCELLED: states.REVOKED,
-}
-TASK_STATES = [
-    states.PENDING,
-    states.STARTED,
-    "PROGRESS",
-    states.SUCCESS,
-    states.FAILURE,
-    states.RETRY,
-    states.REVOKED,
-]
 
 
 class TaskProgressSerializer(serializers.Serializer):
@@ -197,7 +223,11 @@ class TaskProgressSerializer(serializers.Serializer):
 
 class TaskStatusSerializer(serializers.Serializer):
     task_id = serializers.CharField()
-    state = serializers.ChoiceField(choices=TASK_STATES)
+    job_id = serializers.CharField(
+        allow_null=True,
+        help_text="The job this task is a send of; null for a plain task.",
+    )
+    state = serializers.ChoiceField(choices=task_states.TASK_STATES)
     progress = TaskProgressSerializer()
     result = serializers.JSONField(allow_null=True)
     error = serializers.CharField(allow_null=True)
@@ -206,25 +236,19 @@ class TaskStatusSerializer(serializers.Serializer):
 
 
 def _progress(current: float, total: float, message: str = "") -> dict[str, Any]:
-    percent = max(0, min(100, int(current * 100 / total))) if total else 0
-    return {"current": current, "total": total, "percent": percent, "message": message}
+    return {
+        "current": current,
+        "total": total,
+        "percent": progress_percent(current, total),
+        "message": message,
+    }
 
 
 class JobTaskStatusSerializer(TaskStatusSerializer):
     """A job in Celery's task-state vocabulary, read from its row."""
 
     def to_representation(self, job: ProcessingJob) -> dict[str, Any]:
-        return super().to_representation(
-            {
-                "task_id": str(job.id),
-                "state": JOB_STATUS_TO_TASK_STATE[job.status],
-                "progress": _progress(job.progress, 100, job.progress_message),
-                "result": job.result if job.status == S.COMPLETED else None,
-                "error": job.error_message or None,
-                "ready": job.status in ProcessingJob.FINISHED_STATUSES,
-                "successful": job.status == S.COMPLETED,
-            }
-        )
+        return super().to_representation(task_states.job_task_status(job))
 
 
 class AsyncResultTaskStatusSerializer(TaskStatusSerializer):
@@ -248,6 +272,7 @@ class AsyncResultTaskStatusSerializer(TaskStatusSerializer):
         return super().to_representation(
             {
                 "task_id": task.id,
+                "job_id": None,
                 "state": state,
                 "progress": progress,
                 "result": info if state == states.SUCCESS else None,

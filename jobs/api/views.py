@@ -70,6 +70,8 @@ class ProcessingJobViewSet(
         # The browsable API's form for POST shows the submit fields.
         if self.action == "create":
             return serializers.ProcessingJobSubmitSerializer
+        if self.action == "batch":
+            return serializers.ProcessingJobBatchSubmitSerializer
         return serializers.ProcessingJobSerializer
 
     def get_object(self) -> ProcessingJob:
@@ -94,6 +96,28 @@ class ProcessingJobViewSet(
         )
         answer = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(serializers.ProcessingJobSerializer(job).data, status=answer)
+
+    @extend_schema(
+        summary="Submit up to 1,000 jobs in one transaction",
+        request=serializers.ProcessingJobBatchSubmitSerializer,
+        responses={201: serializers.ProcessingJobBatchResultSerializer},
+        description=(
+            "All or nothing: one invalid item rejects the batch (400 naming it). "
+            "The messages are sent together once the jobs are committed."
+        ),
+    )
+    @action(detail=False, methods=["post"], filter_backends=[], pagination_class=None)
+    def batch(self, request):
+        incoming = serializers.ProcessingJobBatchSubmitSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        jobs = services.job_submit_batch(
+            items=incoming.validated_data["jobs"], submitted_by=request.user
+        )
+        answer = {"submitted": len(jobs), "job_ids": [job.id for job in jobs]}
+        return Response(
+            serializers.ProcessingJobBatchResultSerializer(answer).data,
+            status=status.HTTP_201_CREATED,
+        )
 
     @extend_schema(
         summary="Cancel an active job (409 if it already finished)", request=None

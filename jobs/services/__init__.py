@@ -9,22 +9,24 @@ from jobs.services.execution import job_heartbeat
 from jobs.services.execution import job_progress_report
 from jobs.services.execution import job_record_failure
 from jobs.services.execution import retry_delay_s
+from jobs.services.failure import task_results_settle
 from jobs.services.maintenance import jobs_delete_finished
 from jobs.services.maintenance import metrics_snapshot_take
 from jobs.services.maintenance import watchdog_run
 from jobs.services.queues import jobs_purge
-from jobs.services.queues import paused_queue_names
-from jobs.services.queues import queue_names
 from jobs.services.queues import queue_pause
 from jobs.services.queues import queue_purge
 from jobs.services.queues import queue_resume
 from jobs.services.queues import queue_validate
 from jobs.services.schedules import schedules_setup
 from jobs.services.submission import job_cancel
+from jobs.services.submission import job_record_revoked
 from jobs.services.submission import job_retry
+from jobs.services.submission import job_run_now
 from jobs.services.submission import job_submit
 from jobs.services.submission import job_submit_batch
 from jobs.services.submission import job_submit_or_get
+from jobs.services.submission import job_submit_periodic
 from jobs.services.submission import task_revoke
 
 __all__ = [
@@ -34,24 +36,26 @@ __all__ = [
     "job_heartbeat",
     "job_progress_report",
     "job_record_failure",
+    "job_record_revoked",
     "job_retry",
+    "job_run_now",
     "job_submit",
     "job_submit_batch",
     "job_submit_or_get",
+    "job_submit_periodic",
     "jobs_delete_finished",
     "jobs_drain",
     "jobs_purge",
     "jobs_send_on_commit",
     "jobs_waiting_count",
     "metrics_snapshot_take",
-    "paused_queue_names",
-    "queue_names",
     "queue_pause",
     "queue_purge",
     "queue_resume",
     "queue_validate",
     "retry_delay_s",
     "schedules_setup",
+    "task_results_settle",
     "task_revoke",
     "watchdog_run",
 ]

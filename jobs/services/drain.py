@@ -16,13 +16,16 @@ from collections.abc import Callable
 from typing import Any
 
 import redis
+from django.db import transaction
 from django.db.models import QuerySet
-from django.utils import timezone
 
 from jobs import broker
+from jobs.history import history_entry
+from jobs.job_types import job_type_get
 from jobs.models import ProcessingJob
 from jobs.models import QueueState
-from jobs.registry import job_type_get
+from jobs.services.dispatch import dispatch_next
+from jobs.services.dispatch import dispatch_record
 from jobs.services.queues import queue_validate
 
 logger = logging.getLogger(__name__)
@@ -44,19 +47,29 @@ def jobs_waiting_count(*, queues: list[str], include_paused: bool = False) -> in
     return _waiting(queues, include_paused=include_paused).count()
 
 
-def _take(job: ProcessingJob) -> int | None:
-    """Give the job a new generation, superseding its broker message; None if it moved on."""
-    generation = job.dispatch_generation + 1
-    entry = {
-        "event": "drained",
-        "at": timezone.now().isoformat(),
-        "by": f"jobs_drain@{socket.gethostname()}:{os.getpid()}",
-        "attempt": job.attempts,
-    }
-    updated = ProcessingJob.objects.filter(
-        id=job.id, status=job.status, dispatch_generation=job.dispatch_generation
-    ).update(dispatch_generation=generation, attempt_log=[*job.attempt_log, entry])
-    return generation if updated else None
+def _take(job: ProcessingJob) -> tuple[int, str] | None:
+    """Give the job a new generation and task id, superseding its broker message; None if it moved on."""
+    generation, task_id = dispatch_next(job=job)
+    entry = history_entry(
+        "drained",
+        by=f"jobs_drain@{socket.gethostname()}:{os.getpid()}",
+        attempt=job.attempts,
+        task_id=task_id,
+    )
+    with transaction.atomic():
+        updated = ProcessingJob.objects.filter(
+            id=job.id, status=job.status, dispatch_generation=job.dispatch_generation
+        ).update(
+            dispatch_generation=generation,
+            task_id=task_id,
+            attempt_log=[*job.attempt_log, entry],
+        )
+        if not updated:
+            return None
+        dispatch_record(
+            job_id=job.id, generation=generation, task_id=task_id, reason="drain"
+        )
+    return generation, task_id
 
 
 def _message_job(raw: bytes) -> tuple[str, int] | None:
@@ -141,13 +154,14 @@ def jobs_drain(
                 summary["skipped"] += 1
                 passed_over.add(job.id)
                 continue
-            generation = _take(job)
-            if generation is None:
+            taken = _take(job)
+            if taken is None:
                 continue  # cancelled, purged or taken by someone else meanwhile
+            generation, task_id = taken
             generations.setdefault(job.queue, {})[str(job.id)] = generation
             task.apply(
                 kwargs={"job_id": str(job.id), "generation": generation},
-                task_id=str(job.id),
+                task_id=task_id,
             )
             job.refresh_from_db()
             if job.status in WAITING_STATUSES:

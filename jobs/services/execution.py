@@ -14,10 +14,13 @@ from django.db import connection
 from django.db import transaction
 from django.utils import timezone
 
+from jobs.context import JobContext
 from jobs.errors import QueuePaused
+from jobs.history import history_entry
 from jobs.models import ProcessingJob
 from jobs.models import QueueState
-from jobs.runtime import JobContext
+from jobs.services.failure import final_failure_notify
+from jobs.services.failure import job_fail_for_good
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +43,8 @@ def _claim_sql(*, respect_pause: bool) -> str:
         "started_at = %s, heartbeat_at = %s, progress = 0, progress_message = '' "
         "WHERE id = %s AND dispatch_generation = %s AND status IN (%s, %s, %s) "
         f"AND attempts <= max_retries {pause_check}"
-        "RETURNING job_type, queue, params, content_type_id, object_id, attempts, max_retries"
+        "RETURNING job_type, queue, params, content_type_id, object_id, attempts, "
+        "max_retries, task_id"
     )
 
 
@@ -60,8 +64,9 @@ def job_claim(
 
     A running job may be claimed again: that is a redelivery after its
     worker died. A message of an older generation, a finished or
-    cancelled job, or one past its attempt limit is not claimed. Raises
-    QueuePaused when the job's queue is paused (the message must wait).
+    cancelled job, or one past its attempt limit is not claimed (the last
+    is failed for good). Raises QueuePaused when the job's queue is paused
+    (the message must wait).
     """
     now = timezone.now()
     pk_field = ProcessingJob._meta.pk
@@ -87,7 +92,16 @@ def job_claim(
             job_id=job_id, generation=generation, respect_pause=respect_pause
         )
         return None
-    job_type, queue, raw_params, content_type_id, object_id, attempts, max_retries = row
+    (
+        job_type,
+        queue,
+        raw_params,
+        content_type_id,
+        object_id,
+        attempts,
+        max_retries,
+        task_id,
+    ) = row
     params = ProcessingJob._meta.get_field("params").from_db_value(
         raw_params, None, connection
     )
@@ -104,6 +118,7 @@ def job_claim(
         target_id=object_id,
         attempt=attempts,
         max_retries=max_retries,
+        task_id=task_id or str(job_id),
     )
 
 
@@ -124,14 +139,11 @@ def _explain_unclaimed(*, job_id: str, generation: int, respect_pause: bool) -> 
     elif job.is_active and job.attempts > job.max_retries:
         # Redelivered after its worker died on every attempt (e.g. OOM):
         # running it again would loop forever.
-        updated = ProcessingJob.objects.filter(
-            id=job_id,
-            dispatch_generation=generation,
-            status__in=ProcessingJob.ACTIVE_STATUSES,
-        ).update(
-            status=S.FAILED,
-            completed_at=timezone.now(),
-            error_message=(
+        failed = job_fail_for_good(
+            job_id=job_id,
+            generation=generation,
+            from_statuses=ProcessingJob.ACTIVE_STATUSES,
+            error=(
                 f"redelivered after {job.attempts} attempts, past its limit of "
                 f"{job.max_retries + 1}; the worker died or was killed on each"
             ),
@@ -139,7 +151,7 @@ def _explain_unclaimed(*, job_id: str, generation: int, respect_pause: bool) -> 
         logger.error(
             "job_failed job_id=%s reason=attempts-exhausted-on-redelivery updated=%s",
             job_id,
-            updated,
+            failed is not None,
         )
     else:
         logger.info("job_dropped job_id=%s reason=status-%s", job_id, job.status)
@@ -152,10 +164,23 @@ def job_heartbeat(*, job_id: str) -> None:
     )
 
 
-def job_progress_report(*, job_id: str, percent: int, message: str = "") -> None:
-    """Record a running job's progress (0-100) and message; counts as a heartbeat."""
-    ProcessingJob.objects.filter(id=job_id, status=S.RUNNING).update(
-        progress=percent, progress_message=message[:255], heartbeat_at=timezone.now()
+def job_progress_report(
+    *, job_id: str, percent: int, message: str = "", generation: int | None = None
+) -> bool:
+    """Record a running job's progress (0-100) and message; counts as a heartbeat.
+
+    Returns False when the job is no longer running under that generation
+    (cancelled, or superseded by a resend): the caller should stop.
+    """
+    running = ProcessingJob.objects.filter(id=job_id, status=S.RUNNING)
+    if generation is not None:
+        running = running.filter(dispatch_generation=generation)
+    return bool(
+        running.update(
+            progress=max(0, min(100, percent)),
+            progress_message=message[:255],
+            heartbeat_at=timezone.now(),
+        )
     )
 
 
@@ -194,8 +219,13 @@ def retry_delay_s(*, attempt: int) -> float:
 @transaction.atomic
 def job_record_failure(
     *, job_id: str, generation: int, error: str, traceback_text: str, retryable: bool
-) -> float | None:
-    """Record a failed attempt: `retrying` with a delay in seconds (returned), or `failed`."""
+) -> tuple[str, float | None] | None:
+    """Record a failed attempt; returns (status, retry delay in s or None), or None if not running.
+
+    `retrying` when attempts are left and the error is retryable; otherwise
+    `failed`, and the job type's `on_final_failure` hook runs in this
+    transaction.
+    """
     job = (
         ProcessingJob.objects.select_for_update()
         .filter(id=job_id, dispatch_generation=generation, status=S.RUNNING)
@@ -203,26 +233,24 @@ def job_record_failure(
     )
     if job is None:
         return None
-    now = timezone.now()
-    entry: dict[str, Any] = {
-        "event": "attempt_failed",
+    details: dict[str, Any] = {
         "attempt": job.attempts,
         "worker": job.worker,
         "started_at": job.started_at.isoformat() if job.started_at else None,
-        "failed_at": now.isoformat(),
         "error": error[:2000],
     }
     retry_in_s = None
     if retryable and job.attempts <= job.max_retries:
         retry_in_s = retry_delay_s(attempt=job.attempts)
-        entry["retry_in_s"] = retry_in_s
+        details["retry_in_s"] = retry_in_s
         job.status = S.RETRYING
     else:
         job.status = S.FAILED
-        job.completed_at = now
+        job.completed_at = timezone.now()
         job.traceback = traceback_text
+        details["final"] = True
     job.error_message = error
-    job.attempt_log = [*job.attempt_log, entry]
+    job.attempt_log = [*job.attempt_log, history_entry("attempt_failed", **details)]
     job.save(
         update_fields=[
             "status",
@@ -232,11 +260,6 @@ def job_record_failure(
             "attempt_log",
         ]
     )
-    logger.info(
-        "job_attempt_failed job_id=%s attempt=%s status=%s retry_in_s=%s",
-        job_id,
-        job.attempts,
-        job.status,
-        retry_in_s,
-    )
-    return retry_in_s
+    if job.status == S.FAILED:
+        final_failure_notify(job=job)
+    return job.status, retry_in_s

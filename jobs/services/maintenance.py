@@ -5,15 +5,20 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from jobs import broker
 from jobs import selectors
+from jobs.context import INLINE_WORKER_PREFIX
+from jobs.history import history_entry
 from jobs.models import MetricsSnapshot
 from jobs.models import ProcessingJob
-from jobs.runtime import INLINE_WORKER_PREFIX
+from jobs.services.dispatch import dispatch_next
+from jobs.services.dispatch import dispatch_record
 from jobs.services.dispatch import jobs_send_on_commit
+from jobs.services.failure import job_fail_for_good
 
 logger = logging.getLogger(__name__)
 
@@ -21,38 +26,41 @@ S = ProcessingJob.Status
 
 
 def _resend(job: ProcessingJob, *, event: str, reason: str) -> bool:
-    """Give the job a new generation and send it again; False if it moved on meanwhile."""
-    entry = {
-        "event": event,
-        "at": timezone.now().isoformat(),
-        "reason": reason,
-        "attempt": job.attempts,
-    }
-    updated = ProcessingJob.objects.filter(
-        id=job.id, status=job.status, dispatch_generation=job.dispatch_generation
-    ).update(
-        status=S.QUEUED,
-        dispatch_generation=job.dispatch_generation + 1,
-        attempt_log=[*job.attempt_log, entry],
-        worker="",
-    )
-    if updated:
-        job.status = S.QUEUED
-        job.dispatch_generation += 1
-        jobs_send_on_commit(jobs=[job])
+    """Send the job again under a new generation and task id; False if it moved on meanwhile."""
+    generation, task_id = dispatch_next(job=job)
+    entry = history_entry(event, reason=reason, attempt=job.attempts, task_id=task_id)
+    with transaction.atomic():
+        updated = ProcessingJob.objects.filter(
+            id=job.id, status=job.status, dispatch_generation=job.dispatch_generation
+        ).update(
+            status=S.QUEUED,
+            dispatch_generation=generation,
+            task_id=task_id,
+            attempt_log=[*job.attempt_log, entry],
+            worker="",
+        )
+        if updated:
+            dispatch_record(
+                job_id=job.id, generation=generation, task_id=task_id, reason=event
+            )
+            job.status = S.QUEUED
+            job.dispatch_generation = generation
+            job.task_id = task_id
+            jobs_send_on_commit(jobs=[job])
     return bool(updated)
 
 
 def _fail_stale(job: ProcessingJob, *, reason: str) -> bool:
-    return bool(
-        ProcessingJob.objects.filter(
-            id=job.id, status=S.RUNNING, dispatch_generation=job.dispatch_generation
-        ).update(
-            status=S.FAILED,
-            completed_at=timezone.now(),
-            error_message=f"watchdog: {reason}; out of attempts ({job.attempts} of {job.max_retries + 1})",
-        )
+    failed = job_fail_for_good(
+        job_id=job.id,
+        generation=job.dispatch_generation,
+        from_statuses=(S.RUNNING,),
+        error=(
+            f"watchdog: {reason}; out of attempts "
+            f"({job.attempts} of {job.max_retries + 1})"
+        ),
     )
+    return failed is not None
 
 
 def _recover_stuck_running(now: Any) -> tuple[dict[str, int], set[Any]]:
@@ -101,7 +109,7 @@ def _resend_lost_messages(now: Any, *, skip: set[Any]) -> int:
         present |= broker.waiting_task_ids(queue)
     resent = 0
     for job in waiting:
-        if str(job.id) in present:
+        if (job.task_id or str(job.id)) in present:
             continue
         if _resend(
             job, event="watchdog_resend", reason="message missing from the broker"
@@ -121,6 +129,10 @@ def watchdog_run() -> dict[str, int]:
     summary, requeued = _recover_stuck_running(now)
     # Jobs just requeued are sent on commit: their message may not be out yet.
     summary["resent_queued"] = _resend_lost_messages(now, skip=requeued)
+    try:
+        summary["bindings_repaired"] = broker.bindings_repair()
+    except Exception:
+        logger.exception("could not check the broker's exchange bindings")
     logger.info(
         "watchdog_run %s", " ".join(f"{key}={value}" for key, value in summary.items())
     )
@@ -143,7 +155,13 @@ def metrics_snapshot_take() -> MetricsSnapshot:
     snapshot = MetricsSnapshot.objects.create(
         counts_by_status=selectors.job_counts_by_status(),
         queue_depths={
-            queue["name"]: queue["depth"] for queue in selectors.queue_list()
+            queue["name"]: {
+                "waiting": queue["waiting"],
+                "in_broker": queue["in_broker"],
+                "reserved": queue["reserved"],
+                "running": queue["running"],
+            }
+            for queue in selectors.queue_list()
         },
         type_stats=selectors.job_type_stats(),
     )

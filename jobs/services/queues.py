@@ -1,16 +1,16 @@
 """Queue operations: pause, resume, purge."""
 
 import logging
-import uuid
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from jobs import broker
+from jobs import selectors
+from jobs.history import history_entry
 from jobs.models import ProcessingJob
 from jobs.models import QueueState
 from jobs.services.control import workers_resume_consuming
@@ -19,30 +19,13 @@ from jobs.services.control import workers_stop_consuming
 logger = logging.getLogger(__name__)
 
 
-def queue_names() -> list[str]:
-    """Every queue the engine knows: the configured ones and the job types' defaults."""
-    from jobs.registry import job_type_list
-
-    names = list(settings.JOBS_QUEUES)
-    for job_type in job_type_list():
-        if job_type.queue not in names:
-            names.append(job_type.queue)
-    return names
-
-
 def queue_validate(*, queue: str) -> None:
     """Raise ValidationError for a queue name the engine doesn't know."""
-    if queue not in queue_names():
+    names = selectors.queue_names()
+    if queue not in names:
         raise ValidationError(
-            {
-                "queue": f"unknown queue {queue!r}; known queues: {', '.join(queue_names())}"
-            }
+            {"queue": f"unknown queue {queue!r}; known queues: {', '.join(names)}"}
         )
-
-
-def paused_queue_names() -> set[str]:
-    """Queues paused now (the database is the record workers consult)."""
-    return set(QueueState.objects.filter(is_paused=True).values_list("name", flat=True))
 
 
 def queue_pause(*, queue: str, paused_by: Any = None) -> QueueState:
@@ -72,19 +55,8 @@ def queue_resume(*, queue: str) -> QueueState:
     return state
 
 
-def _job_ids(task_ids: set[str]) -> list[uuid.UUID]:
-    ids = []
-    for task_id in task_ids:
-        try:
-            ids.append(uuid.UUID(task_id))
-        except ValueError:
-            continue
-    return ids
-
-
 def _cancel_waiting(filter_q: Q, *, reason: str, purged_by: Any) -> int:
     """Cancel the queued and retrying jobs matching filter_q, each with a log entry."""
-    by = getattr(purged_by, "username", "") or "system"
     now = timezone.now()
     with transaction.atomic():
         # Locked, so a worker claiming one of them waits and then sees it
@@ -100,12 +72,7 @@ def _cancel_waiting(filter_q: Q, *, reason: str, purged_by: Any) -> int:
         for job in jobs:
             job.attempt_log = [
                 *job.attempt_log,
-                {
-                    "event": "purged",
-                    "at": now.isoformat(),
-                    "by": by,
-                    "previous_status": job.status,
-                },
+                history_entry("purged", by=purged_by, previous_status=job.status),
             ]
             job.status = ProcessingJob.Status.CANCELLED
             job.completed_at = now
@@ -128,7 +95,7 @@ def queue_purge(*, queue: str, purged_by: Any = None) -> int:
     with transaction.atomic():
         removed = broker.purge_queue(queue)
         cancelled = _cancel_waiting(
-            Q(id__in=_job_ids(removed)) | Q(queue=queue),
+            Q(task_id__in=removed) | Q(queue=queue),
             reason=f"purged from queue {queue}",
             purged_by=purged_by,
         )
@@ -143,11 +110,12 @@ def jobs_purge(*, job_ids: list[Any], purged_by: Any = None) -> int:
     waiting = ProcessingJob.objects.filter(
         id__in=job_ids,
         status__in=[ProcessingJob.Status.QUEUED, ProcessingJob.Status.RETRYING],
-    ).values_list("id", "queue")
+    ).values_list("id", "task_id", "queue")
     by_queue: dict[str, set[str]] = {}
-    for job_id, queue in waiting:
-        by_queue.setdefault(queue, set()).add(str(job_id))
-    for queue, ids in by_queue.items():
-        broker.remove_waiting_messages(queue, ids)
-    ids = [job_id for ids in by_queue.values() for job_id in ids]
+    ids = []
+    for job_id, task_id, queue in waiting:
+        by_queue.setdefault(queue, set()).add(task_id or str(job_id))
+        ids.append(job_id)
+    for queue, task_ids in by_queue.items():
+        broker.remove_waiting_messages(queue, task_ids)
     return _cancel_waiting(Q(id__in=ids), reason="purged", purged_by=purged_by)

@@ -41,9 +41,9 @@ def schedules_setup() -> tuple[list[str], list[str]]:
             continue
         PeriodicTask.objects.create(
             name=schedule.name,
-            task=schedule.task,
+            task=schedule.celery_task,
             queue=schedule.queue,
-            kwargs=json.dumps(schedule.kwargs),
+            kwargs=json.dumps(schedule.celery_kwargs),
             description=schedule.description,
             **_schedule_fields(schedule),
         )

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from jobs import broker
+from jobs import selectors
 from jobs import services
 from jobs.models import MetricsSnapshot
 from jobs.models import ProcessingJob
@@ -316,9 +317,12 @@ def test_queue_page_lists_every_queue_with_depth_running_and_state(
     assert response.status_code == 200
     queues = {queue["name"]: queue for queue in response.context["queues"]}
     assert set(settings.JOBS_QUEUES) <= set(queues)
-    assert queues["low"]["depth"] == 2
-    assert queues["default"]["depth"] == 0
-    assert queues["video"]["active"] == 1
+    assert (queues["low"]["waiting"], queues["low"]["in_broker"]) == (2, 2)
+    assert queues["default"]["in_broker"] == 0
+    assert queues["video"]["running"] == 1
+    # No worker runs in this test: the waiting queue is flagged as unconsumed.
+    assert queues["low"]["unconsumed"] is True
+    assert queues["default"]["unconsumed"] is False
     html = response.content.decode()
     for name in settings.JOBS_QUEUES:
         assert f'data-queue="{name}"' in html
@@ -333,14 +337,14 @@ def test_pause_and_resume_buttons_change_the_queue_state(admin_client):
     state = QueueState.objects.get(name="medium")
     assert state.is_paused is True
     assert state.paused_by.username == "admin"
-    assert "medium" in services.paused_queue_names()
+    assert "medium" in selectors.paused_queue_names()
     page = admin_client.get(reverse(QUEUES)).content.decode()
     assert reverse("admin:jobs_queuestate_resume", args=["medium"]) in page
 
     admin_client.post(reverse("admin:jobs_queuestate_resume", args=["medium"]))
     state.refresh_from_db()
     assert state.is_paused is False
-    assert "medium" not in services.paused_queue_names()
+    assert "medium" not in selectors.paused_queue_names()
 
 
 @pytest.mark.django_db

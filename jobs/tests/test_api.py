@@ -520,24 +520,35 @@ def test_retrying_a_completed_or_active_job_is_409(staff_client, state):
 
 @pytest.mark.django_db
 def test_queues_list_every_known_queue_with_depth_and_state(staff_client, clean_broker):
-    """Each queue shows its name, waiting depth, paused flag and running count."""
+    """Each queue shows waiting jobs (database), messages in Redis, reserved, running, consumers."""
     ProcessingJobFactory(status=S.RUNNING, queue="video")
+    ProcessingJobFactory(status=S.QUEUED, queue="low")
     body = staff_client.get(f"{API}/queues/").json()
     by_name = {queue["name"]: queue for queue in body}
     assert set(by_name) >= {"high", "medium", "low", "default", "video", "maintenance"}
     assert by_name["video"] == {
         "name": "video",
-        "depth": 0,
         "paused": False,
-        "active": 1,
+        "waiting": 0,
+        "in_broker": 0,
+        "reserved": 0,
+        "running": 1,
+        "awaiting_resend": 0,
+        "consumers": [],
+        "unconsumed": False,
     }
+    # A job row without a message (never sent here) waits for the watchdog's
+    # re-send, and no worker consumes its queue.
+    assert by_name["low"]["awaiting_resend"] == 1
+    assert by_name["low"]["unconsumed"] is True
 
 
 @pytest.mark.django_db
 def test_a_queue_is_retrieved_by_name(staff_client, clean_broker):
     """queues/{name}/ shows that one queue."""
     body = staff_client.get(f"{API}/queues/high/").json()
-    assert body == {"name": "high", "depth": 0, "paused": False, "active": 0}
+    assert (body["name"], body["waiting"], body["running"]) == ("high", 0, 0)
+    assert body["paused"] is False
 
 
 @pytest.mark.django_db
@@ -764,7 +775,17 @@ def test_a_submitted_job_runs_on_a_worker_and_reports_success(
         return workers if [w["name"] for w in workers] == [worker.name] else None
 
     [listed] = wait(listed_workers, timeout_s=10)
-    assert set(listed) == {"name", "active", "reserved", "queues", "pool_size"}
+    assert set(listed) == {
+        "name",
+        "pid",
+        "queues",
+        "pool_size",
+        "prefetch_multiplier",
+        "seen_at",
+        "active",
+        "reserved",
+    }
+    assert listed["queues"] == ["default"] and listed["pool_size"] == 1
 
 
 @pytest.mark.integration

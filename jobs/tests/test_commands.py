@@ -12,6 +12,7 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from jobs import broker
+from jobs import selectors
 from jobs import services
 from jobs.models import ProcessingJob
 from jobs.models import QueueState
@@ -309,10 +310,10 @@ def test_queue_commands_reject_an_unknown_queue(command):
 def test_pause_then_resume_flips_the_queue_state():
     assert "Paused queue video" in run("jobs_pause", "video")
     assert QueueState.objects.get(name="video").is_paused is True
-    assert services.paused_queue_names() == {"video"}
+    assert selectors.paused_queue_names() == {"video"}
     assert "Resumed queue video." in run("jobs_resume", "video")
     assert QueueState.objects.get(name="video").is_paused is False
-    assert services.paused_queue_names() == set()
+    assert selectors.paused_queue_names() == set()
 
 
 # setup_schedules -----------------------------------------------------------
@@ -321,6 +322,7 @@ def test_pause_then_resume_flips_the_queue_state():
 @pytest.mark.django_db
 def test_setup_schedules_creates_each_schedule_once():
     declared = [schedule.name for schedule in schedule_list()]
+    PeriodicTask.objects.all().delete()  # migrate created them: start afresh
     first = run("setup_schedules")
     assert f"{len(declared)} created, 0 kept." in first
     assert set(PeriodicTask.objects.values_list("name", flat=True)) >= set(declared)

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from jobs import broker
+from jobs import selectors
 from jobs import services
 from jobs.errors import JobStateConflict
 from jobs.errors import QueuePaused
@@ -177,7 +178,7 @@ def test_completion_after_a_cancel_does_not_overwrite_it():
 
 def test_failure_with_attempts_left_schedules_a_retry_then_fails_at_the_limit():
     job = ProcessingJobFactory(status=S.RUNNING, attempts=1, max_retries=1)
-    delay = services.job_record_failure(
+    status, delay = services.job_record_failure(
         job_id=str(job.id),
         generation=0,
         error="E: x",
@@ -185,18 +186,16 @@ def test_failure_with_attempts_left_schedules_a_retry_then_fails_at_the_limit():
         retryable=True,
     )
     job.refresh_from_db()
-    assert delay is not None and job.status == S.RETRYING
+    assert status == job.status == S.RETRYING
+    assert delay is not None and delay > 0
     ProcessingJob.objects.filter(id=job.id).update(status=S.RUNNING, attempts=2)
-    assert (
-        services.job_record_failure(
-            job_id=str(job.id),
-            generation=0,
-            error="E: y",
-            traceback_text="tb",
-            retryable=True,
-        )
-        is None
-    )
+    assert services.job_record_failure(
+        job_id=str(job.id),
+        generation=0,
+        error="E: y",
+        traceback_text="tb",
+        retryable=True,
+    ) == (S.FAILED, None)
     job.refresh_from_db()
     assert (job.status, job.error_message, job.traceback) == (S.FAILED, "E: y", "tb")
     assert [entry["error"] for entry in job.attempt_log] == ["E: x", "E: y"]
@@ -204,16 +203,13 @@ def test_failure_with_attempts_left_schedules_a_retry_then_fails_at_the_limit():
 
 def test_permanent_failure_fails_at_once():
     job = ProcessingJobFactory(status=S.RUNNING, attempts=1, max_retries=3)
-    assert (
-        services.job_record_failure(
-            job_id=str(job.id),
-            generation=0,
-            error="bad",
-            traceback_text="",
-            retryable=False,
-        )
-        is None
-    )
+    assert services.job_record_failure(
+        job_id=str(job.id),
+        generation=0,
+        error="bad",
+        traceback_text="",
+        retryable=False,
+    ) == (S.FAILED, None)
     job.refresh_from_db()
     assert job.status == S.FAILED
 
@@ -233,7 +229,12 @@ def test_watchdog_requeues_a_running_job_without_heartbeat(clean_broker):
     assert summary["requeued_running"] == 1
     assert (job.status, job.dispatch_generation) == (S.QUEUED, 1)
     assert job.attempt_log[-1]["event"] == "watchdog_requeue"
-    assert str(job.id) in broker.waiting_task_ids("default")
+    # The resend has a task id of its own, which still leads to the job.
+    assert job.task_id != str(job.id)
+    assert job.attempt_log[-1]["task_id"] == job.task_id
+    assert broker.waiting_task_ids("default") == {job.task_id}
+    assert selectors.job_for_task_id(task_id=job.task_id) == job
+    assert selectors.job_task_ids(job=job) == [str(job.id), job.task_id]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -267,7 +268,8 @@ def test_watchdog_resends_a_queued_job_with_no_message(clean_broker):
     assert services.watchdog_run()["resent_queued"] == 1
     job.refresh_from_db()
     assert job.dispatch_generation == 1
-    assert broker.waiting_task_ids("default") == {str(job.id)}
+    assert broker.waiting_task_ids("default") == {job.task_id}
+    assert job.task_id != str(job.id)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -302,9 +304,9 @@ def test_purge_of_selected_jobs_removes_only_their_messages(clean_broker, staff_
 def test_pause_and_resume_are_recorded_in_the_database(staff_user):
     state = services.queue_pause(queue="low", paused_by=staff_user)
     assert state.is_paused is True
-    assert services.paused_queue_names() == {"low"}
+    assert selectors.paused_queue_names() == {"low"}
     services.queue_resume(queue="low")
-    assert services.paused_queue_names() == set()
+    assert selectors.paused_queue_names() == set()
 
 
 def test_claim_in_a_paused_queue_raises_and_leaves_the_job_queued():
@@ -336,6 +338,7 @@ def test_delete_finished_keeps_recent_and_active_jobs():
 def test_setup_schedules_is_idempotent_and_keeps_operator_edits():
     from django_celery_beat.models import PeriodicTask
 
+    PeriodicTask.objects.all().delete()  # migrate created them: start afresh
     created, kept = services.schedules_setup()
     assert "jobs: watchdog" in created
     watchdog = PeriodicTask.objects.get(name="jobs: watchdog")

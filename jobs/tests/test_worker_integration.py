@@ -274,7 +274,8 @@ def test_the_watchdog_reruns_a_job_whose_worker_stopped_answering(start_worker, 
     job = submit(sleep_s=30, result="rescued")
     wait(status_is(job, S.RUNNING))
     doomed.kill()
-    time.sleep(1.2)  # older than two heartbeat intervals (0.5 s in tests)
+    # Its presence record goes stale after three beats (0.5 s each in tests).
+    time.sleep(2.0)
     # Params edited so the rerun is short; the row is the record.
     ProcessingJob.objects.filter(id=job.id).update(params={"result": "rescued"})
     summary = services.watchdog_run()

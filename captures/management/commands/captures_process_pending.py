@@ -4,7 +4,6 @@ from django.core.management.base import BaseCommand
 
 from captures import selectors
 from captures import services
-from jobs.errors import PermanentJobError
 
 
 class Command(BaseCommand):
@@ -24,14 +23,12 @@ class Command(BaseCommand):
             self.stdout.write(f"{result['queued']} capture(s) queued for analysis")
             return
         pending = selectors.capture_list_pending_unqueued()
-        ids = list(pending.values_list("pk", flat=True)[: options["limit"]])
         done = failed = 0
-        for capture_id in ids:
-            try:
-                services.capture_analyze(capture_id=capture_id)
+        for capture in pending[: options["limit"]]:
+            job = services.capture_analyze_now(capture=capture)
+            if job.status == "completed":
                 done += 1
-            except PermanentJobError as exc:
-                services.capture_mark_failed(capture_id=capture_id, error=str(exc))
+            else:
                 failed += 1
-                self.stderr.write(f"capture {capture_id}: {exc}")
+                self.stderr.write(f"capture {capture.public_id}: {job.error_message}")
         self.stdout.write(f"{done} capture(s) analysed, {failed} failed")

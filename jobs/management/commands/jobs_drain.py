@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from jobs import services
+from jobs import selectors
 from jobs.management.commands._terminal import progress_bar
 from jobs.management.commands._terminal import queue_or_error
 from jobs.services.drain import jobs_drain
@@ -41,12 +41,12 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         queues = [
             queue_or_error(queue)
-            for queue in options["queues"] or services.queue_names()
+            for queue in options["queues"] or selectors.queue_names()
         ]
         limit = options["limit"]
         include_paused = options["include_paused"]
         if not include_paused:
-            paused = sorted(services.paused_queue_names() & set(queues))
+            paused = sorted(selectors.paused_queue_names() & set(queues))
             if paused:
                 self.stdout.write(
                     f"Skipping paused queue(s) {', '.join(paused)} (--include-paused runs them)."

@@ -22,11 +22,13 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         queue = queue_or_error(options["queue"])
         if options["interactive"]:
-            depth = selectors.queue_get(name=queue)["depth"]
-            waiting = "an unknown number of" if depth is None else str(depth)
+            state = selectors.queue_get(name=queue)
+            depth = state["in_broker"]
+            messages = "an unknown number of" if depth is None else str(depth)
             answer = input(
-                f"Purge queue {queue!r}: {waiting} waiting message(s) are removed from Redis "
-                "and the queue's queued and retrying jobs are cancelled.\n"
+                f"Purge queue {queue!r}: {messages} waiting message(s) are removed from "
+                f"Redis and the queue's {state['waiting']} queued and retrying job(s) "
+                "are cancelled.\n"
                 "Type 'yes' to continue, or anything else to stop: "
             )
             if answer.strip().lower() != "yes":

@@ -14,6 +14,16 @@ def _seconds(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f} s"
 
 
+def _queue_state(queue: dict) -> str:
+    if queue["paused"]:
+        return "paused"
+    if queue["unconsumed"]:
+        return "NO CONSUMER"
+    if queue["awaiting_resend"]:
+        return f"active, {queue['awaiting_resend']} waiting for re-send"
+    return "active"
+
+
 class Command(BaseCommand):
     help = "Job counts by status and type, success and failure rates, average run times, queue depths."
 
@@ -76,13 +86,26 @@ class Command(BaseCommand):
         self.stdout.write(self.style.MIGRATE_HEADING("Queues"))
         self.stdout.write(
             table(
-                ["queue", "depth", "running", "state"],
+                [
+                    "queue",
+                    "waiting",
+                    "in redis",
+                    "reserved",
+                    "running",
+                    "consumers",
+                    "state",
+                ],
                 [
                     (
                         queue["name"],
-                        "unavailable" if queue["depth"] is None else queue["depth"],
-                        queue["active"],
-                        "paused" if queue["paused"] else "active",
+                        queue["waiting"],
+                        "unavailable"
+                        if queue["in_broker"] is None
+                        else queue["in_broker"],
+                        queue["reserved"],
+                        queue["running"],
+                        len(queue["consumers"]),
+                        _queue_state(queue),
                     )
                     for queue in stats["queues"]
                 ],
