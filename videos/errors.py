@@ -1,0 +1,51 @@
+"""Errors the video services must tell apart: each knows its HTTP status."""
+
+
+class VideoError(Exception):
+    """A video that cannot be read or processed; `status` and `code` shape the answer."""
+
+    status = 422
+    code = "video_error"
+
+    def __init__(self, detail: str, **extra: object):
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+    def as_dict(self) -> dict:
+        return {"error": self.code, "detail": self.detail, **self.extra}
+
+
+class UnsupportedVideo(VideoError):
+    """Not one of the accepted containers, or no decodable video stream in it."""
+
+    status = 415
+    code = "unsupported_media_type"
+
+
+class CorruptVideo(VideoError):
+    """A known container that is truncated or damaged."""
+
+    status = 422
+    code = "corrupt_video"
+
+
+class VideoLimitExceeded(VideoError):
+    """Size, duration, dimensions or frame rate over the configured limits."""
+
+    status = 413
+    code = "video_limit_exceeded"
+
+
+class TranscodeFailed(VideoError):
+    """The encoder stopped with an error; `detail` carries the end of its log."""
+
+    status = 500
+    code = "transcode_failed"
+
+
+class TranscodeCancelled(VideoError):
+    """The caller asked to stop; the partial output is already removed."""
+
+    status = 409
+    code = "transcode_cancelled"
