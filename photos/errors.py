@@ -32,3 +32,10 @@ class PhotoTooLarge(PhotoError):
 class UnsupportedPhotoFormat(PhotoError):
     status = 415
     code = "unsupported_media_type"
+
+
+class InvalidSettings(PhotoError):
+    """Preset adjustments, selection rules or export options out of their ranges."""
+
+    status = 400
+    code = "invalid_settings"

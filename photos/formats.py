@@ -120,6 +120,7 @@ def decode(
     *,
     long_edge: int | None = None,
     max_pixels: int = MAX_PIXELS,
+    resample: Image.Resampling = Image.Resampling.BICUBIC,
 ) -> DecodedPhoto:
     """Upright RGB pixels that fit `long_edge` (never upscaled); all of them if None."""
     data = read_source(source)
@@ -131,11 +132,17 @@ def decode(
     else:
         decoded = _decode_pillow(data, photo_format, long_edge, max_pixels)
     if long_edge is not None:
-        decoded.image = fit(decoded.image, long_edge)
+        decoded.image = fit(decoded.image, long_edge, resample=resample)
     return decoded
 
 
-def fit(image: Image.Image, long_edge: int, *, upscale: bool = False) -> Image.Image:
+def fit(
+    image: Image.Image,
+    long_edge: int,
+    *,
+    upscale: bool = False,
+    resample: Image.Resampling = Image.Resampling.BICUBIC,
+) -> Image.Image:
     """The image scaled so its long edge is `long_edge` (only down unless `upscale`)."""
     width, height = image.size
     longest = max(width, height)
@@ -143,7 +150,7 @@ def fit(image: Image.Image, long_edge: int, *, upscale: bool = False) -> Image.I
         return image
     scale = long_edge / longest
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    return image.resize(size, Image.Resampling.BICUBIC)
+    return image.resize(size, resample, reducing_gap=3.0)
 
 
 def to_rgb(image: Image.Image) -> Image.Image:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import struct
 import zlib
@@ -194,8 +195,9 @@ def truncated(data: bytes, keep: float = 0.5) -> bytes:
     return data[: int(len(data) * keep)]
 
 
+@functools.cache
 def srgb_icc() -> bytes:
-    """An sRGB ICC profile made by LittleCMS, to check profiles survive exports."""
+    """An sRGB ICC profile made by LittleCMS (once: it embeds its creation time)."""
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
 
