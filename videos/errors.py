@@ -44,8 +44,14 @@ class TranscodeFailed(VideoError):
     code = "transcode_failed"
 
 
-class TranscodeCancelled(VideoError):
-    """The caller asked to stop; the partial output is already removed."""
+class Cancelled(VideoError):
+    """The caller's cancellation check said stop; the work stopped there."""
 
     status = 409
+    code = "cancelled"
+
+
+class TranscodeCancelled(Cancelled):
+    """The caller asked to stop a transcode; the partial output is already removed."""
+
     code = "transcode_cancelled"
