@@ -296,3 +296,109 @@ def wait_for(
 @pytest.fixture
 def wait():
     return wait_for
+
+
+# S3-COMPATIBLE STORAGE ------------------------------------------------------
+
+
+class S3Server:
+    """moto's S3-compatible server on a free loopback port, with one bucket."""
+
+    bucket = "mediaqueue-test"
+    region = "us-east-1"
+
+    def __init__(self, log_path: Path):
+        self.port = _free_port()
+        self.endpoint_url = f"http://127.0.0.1:{self.port}"
+        self._log = open(log_path, "wb")  # noqa: SIM115  (closed in stop())
+        self.process = subprocess.Popen(
+            [
+                str(Path(sys.executable).with_name("moto_server")),
+                "-H",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+            ],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def client(self):
+        import boto3
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint_url,
+            region_name=self.region,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+    def wait_ready(self, timeout_s: float = 30) -> "S3Server":
+        import botocore.exceptions
+
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                self.client().create_bucket(Bucket=self.bucket)
+                return self
+            except (botocore.exceptions.EndpointConnectionError, ConnectionError):
+                time.sleep(0.2)
+        raise RuntimeError("the S3 test server did not answer")
+
+    def object_keys(self) -> list[str]:
+        listing = self.client().list_objects_v2(Bucket=self.bucket)
+        return sorted(item["Key"] for item in listing.get("Contents", []))
+
+    @property
+    def storage_url(self) -> str:
+        return (
+            f"s3://{self.bucket}/media?endpoint_url={self.endpoint_url}"
+            f"&region_name={self.region}"
+        )
+
+    @property
+    def env(self) -> dict[str, str]:
+        """What a worker process needs to use this bucket as its media storage."""
+        return {
+            "MEDIA_STORAGE_URL": self.storage_url,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+        }
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=10)
+        self._log.close()
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    server = S3Server(tmp_path_factory.mktemp("s3") / "moto.log").wait_ready()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_media(s3_server, settings, monkeypatch):
+    """Media storage of this test (and of workers given `s3_server.env`) in the S3 bucket."""
+    from config.storage_settings import media_storage
+
+    for name, value in s3_server.env.items():
+        monkeypatch.setenv(name, value)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": media_storage(
+            url=s3_server.storage_url,
+            bucket="",
+            endpoint_url="",
+            region_name="",
+            location="",
+        ),
+    }
+    bucket = s3_server.client()
+    for key in s3_server.object_keys():
+        bucket.delete_object(Bucket=s3_server.bucket, Key=key)
+    return s3_server

@@ -109,6 +109,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# REQUEST BODIES -----------------------------------------------------------
+# The largest body read into memory: a 20 MB capture is ~27 MB of base64
+# JSON (multipart files are streamed to disk and don't count here).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int(
+    "DJANGO_DATA_UPLOAD_MAX_MEMORY_SIZE", default=28 * 1024 * 1024
+)
+
 # STATIC AND MEDIA ---------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = env("DJANGO_STATIC_ROOT", default=str(VAR_DIR / "static"))
@@ -251,6 +258,12 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Media ingest and processing jobs.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Several models have a "status": name each set of choices.
+    "ENUM_NAME_OVERRIDES": {
+        "JobStatusEnum": "jobs.models.ProcessingJob.Status",
+        "CaptureStatusEnum": "captures.models.Capture.Status",
+        "HealthStatusEnum": ["ok", "unavailable"],
+    },
 }
 
 # RATE LIMITS --------------------------------------------------------------
@@ -295,8 +308,6 @@ LOGGING = {
 # CAPTURES -----------------------------------------------------------------
 CAPTURES_MAX_IMAGE_SIZE = env.int("CAPTURES_MAX_IMAGE_SIZE", default=20 * 1024 * 1024)
 CAPTURES_MAX_IMAGE_PIXELS = env.int("CAPTURES_MAX_IMAGE_PIXELS", default=40_000_000)
-# A 20 MB image is ~27 MB of base64 JSON; multipart files don't count here.
-DATA_UPLOAD_MAX_MEMORY_SIZE = CAPTURES_MAX_IMAGE_SIZE * 4 // 3 + 1024 * 1024
 # The same bytes from the same device within this window are one capture.
 CAPTURES_DEDUP_WINDOW_S = env.int("CAPTURES_DEDUP_WINDOW_S", default=600)
 CAPTURES_AUTO_PROCESS = env.bool("CAPTURES_AUTO_PROCESS", default=True)

@@ -1,6 +1,7 @@
 """Production: every secret and host from the environment, no insecure default."""
 
 from .base import *  # noqa: F403
+from .base import CACHES
 from .base import env
 
 DEBUG = False
@@ -10,6 +11,13 @@ DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=600)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+# Redis is the broker, the cache and the rate-limit store: no default here,
+# so a deployment that forgot it fails at boot instead of using localhost.
+REDIS_URL = env("REDIS_URL")
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
+CACHES = {"default": {**CACHES["default"], "LOCATION": REDIS_URL}}
+API_RATELIMIT_REDIS_URL = env("API_RATELIMIT_REDIS_URL", default=REDIS_URL)
 
 # SECURITY -----------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -4,11 +4,11 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from celery import current_app as celery_app
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from config.celery_app import app as celery_app
 from jobs.models import ProcessingJob
 from jobs.models import QueueState
 from jobs.registry import register_job_type
