@@ -90,6 +90,8 @@ _CURRENCIES = (
     ("JPY", re.compile(r"¥|\bJPY\b")),
     ("USD", re.compile(r"\$|\bUSD\b")),
 )
+# OCR often drops the space in "12.01.2025 08:15".
+_YEAR_TIME = re.compile(r"(?<=[./-]\d{4})(?=\d{1,2}:\d{2})")
 _MERCHANT_ROWS = 5
 _SUM_TOLERANCE = Decimal("0.02")
 
@@ -139,7 +141,11 @@ class ReceiptFields:
 
 @dataclass(frozen=True)
 class ReceiptReading:
-    """A receipt image read by OCR: its rows of text and the fields found in them."""
+    """A receipt image read by OCR: its rows of text and the fields found in them.
+
+    `rotation` is how far the image was turned counter-clockwise (0, 90, 180,
+    270) to read it; `skew_degrees` the slant undone when forming rows.
+    """
 
     fields: ReceiptFields
     lines: tuple[str, ...]
@@ -156,7 +162,9 @@ def parse_receipt(
     lines: Iterable[str], *, day_first: bool | None = None, ocr_score: float = 1.0
 ) -> ReceiptFields:
     """Fields of a receipt from its text rows, top to bottom (see the module's date rule)."""
-    rows = [" ".join(line.split()) for line in lines if line.strip()]
+    rows = [
+        _YEAR_TIME.sub(" ", " ".join(line.split())) for line in lines if line.strip()
+    ]
     currency = _currency(rows)
     if day_first is None:
         day_first = currency != "USD"
@@ -201,16 +209,17 @@ def read_receipt(
         image = ocr.load_image(bytes(image), max_pixels=max_pixels)
     lines = ocr.recognize(image)
     rotation = 0
-    # Sideways text comes back as tall boxes: turn the image and read again.
+    # Sideways text comes back as tall boxes: read it turned either way.
     if lines and sum(_is_tall(line) for line in lines) > len(lines) / 2:
-        turned = ocr.recognize(np.rot90(image, 1))
-        if _strength(turned) > _strength(lines):
-            image, lines, rotation = np.rot90(image, 1), turned, 90
+        for turns in (1, 3):
+            turned = ocr.recognize(np.rot90(image, turns))
+            if _strength(turned) > _strength(lines):
+                lines, rotation = turned, 90 * turns
     # Upside-down text still reads, but badly: compare with a half turn.
-    if not lines or statistics.fmean(line.score for line in lines) < 0.8:
+    elif not lines or statistics.fmean(line.score for line in lines) < 0.8:
         flipped = ocr.recognize(np.rot90(image, 2))
         if _strength(flipped) > _strength(lines):
-            lines, rotation = flipped, (rotation + 180) % 360
+            lines, rotation = flipped, 180
     skew = ocr.skew_of(lines)
     rows = ocr.group_rows(lines, skew_degrees=skew)
     texts = tuple(" ".join(line.text for line in row) for row in rows)
