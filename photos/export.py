@@ -35,15 +35,12 @@ from photos.develop import develop
 from photos.errors import InvalidSettings
 from photos.formats import MAX_PIXELS
 from photos.formats import decode
-from photos.formats import fit
+from photos.resample import fit
 
 THUMBNAIL_LONG_EDGE = 320
 PREVIEW_LONG_EDGE = 1440
 THUMBNAIL_QUALITY = 80
 PREVIEW_QUALITY = 85
-# Previews come from a decode at most 2x their size, where bilinear
-# (antialiased in Pillow) costs half of bicubic; exports use bicubic.
-PREVIEW_RESAMPLE = Image.Resampling.BILINEAR
 MIN_LONG_EDGE = 16
 MAX_LONG_EDGE = 16384
 
@@ -149,13 +146,11 @@ def make_thumbnail_and_preview(
     max_pixels: int = MAX_PIXELS,
 ) -> tuple[Rendition, Rendition]:
     """A JPEG thumbnail and preview from one reduced decode; `adjustments` develop both."""
-    decoded = decode(
-        source, long_edge=preview_edge, max_pixels=max_pixels, resample=PREVIEW_RESAMPLE
-    )
+    decoded = decode(source, long_edge=preview_edge, max_pixels=max_pixels)
     image = develop(decoded.image, adjustments) if adjustments else decoded.image
     preview = encode(image, quality=PREVIEW_QUALITY, icc_profile=decoded.icc_profile)
     thumbnail = encode(
-        fit(image, thumbnail_edge, resample=PREVIEW_RESAMPLE),
+        fit(image, thumbnail_edge),
         quality=THUMBNAIL_QUALITY,
         icc_profile=decoded.icc_profile,
     )

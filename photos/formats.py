@@ -36,8 +36,16 @@ from photos.containers import read_source
 from photos.containers import sniff_format
 from photos.errors import MalformedPhoto
 from photos.errors import PhotoTooLarge
+from photos.resample import fit
 
-__all__ = ["DecodedPhoto", "PhotoInfo", "decode", "inspect_photo", "sniff_format"]
+__all__ = [
+    "DecodedPhoto",
+    "PhotoInfo",
+    "decode",
+    "fit",
+    "inspect_photo",
+    "sniff_format",
+]
 
 # Below Pillow's own guard (89.5 MP warns), so the warning, treated as an
 # error, never refuses what this limit allows. Fits 61 MP full-frame
@@ -120,7 +128,6 @@ def decode(
     *,
     long_edge: int | None = None,
     max_pixels: int = MAX_PIXELS,
-    resample: Image.Resampling = Image.Resampling.BICUBIC,
 ) -> DecodedPhoto:
     """Upright RGB pixels that fit `long_edge` (never upscaled); all of them if None."""
     data = read_source(source)
@@ -132,25 +139,8 @@ def decode(
     else:
         decoded = _decode_pillow(data, photo_format, long_edge, max_pixels)
     if long_edge is not None:
-        decoded.image = fit(decoded.image, long_edge, resample=resample)
+        decoded.image = fit(decoded.image, long_edge)
     return decoded
-
-
-def fit(
-    image: Image.Image,
-    long_edge: int,
-    *,
-    upscale: bool = False,
-    resample: Image.Resampling = Image.Resampling.BICUBIC,
-) -> Image.Image:
-    """The image scaled so its long edge is `long_edge` (only down unless `upscale`)."""
-    width, height = image.size
-    longest = max(width, height)
-    if longest == long_edge or (longest < long_edge and not upscale):
-        return image
-    scale = long_edge / longest
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    return image.resize(size, resample, reducing_gap=3.0)
 
 
 def to_rgb(image: Image.Image) -> Image.Image:

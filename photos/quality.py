@@ -35,7 +35,7 @@ Context labels (several may apply), in `context_labels()`:
 - landscape: no faces, wider than 1.3:1, not night, the top third brighter
   (by 15 levels) or bluer than the bottom third, and a focal length of at
   most 35 mm (35 mm equivalent not assumed) when the EXIF gives one.
-- monochrome: mean chroma under 4 levels.
+- monochrome: mean chroma (half the max-min channel spread) under 4 levels.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from photos.formats import fit
+from photos.resample import fit
 
 ANALYSIS_LONG_EDGE = 640
 FACE_LONG_EDGE = 400
@@ -195,19 +195,24 @@ def _faces(luma8: np.ndarray) -> list[list[float]]:
 
 def _scene(rgb: np.ndarray, luma: np.ndarray) -> Scene:
     height, width = luma.shape
-    top, bottom = luma[: height // 3], luma[height - height // 3 :]
-    middle = np.zeros(luma.shape, dtype=bool)
-    middle[height // 3 : height - height // 3, width // 3 : width - width // 3] = True
-    top_rgb = rgb[: height // 3].reshape(-1, 3).mean(axis=0)
-    bottom_rgb = rgb[height - height // 3 :].reshape(-1, 3).mean(axis=0)
-    top_blue = top_rgb[2] - top_rgb[0]
+    third, side = height // 3, width // 3
+    middle = luma[third : height - third, side : width - side]
+    border_sum = float(luma.sum()) - float(middle.sum())
+    border_count = max(1, luma.size - middle.size)
+    channels = cv2.split(rgb)
+    top = [float(channel[:third].mean()) for channel in channels]
+    bottom = [float(channel[height - third :].mean()) for channel in channels]
+    top_blue = top[2] - top[0]
+    spread = cv2.max(cv2.max(*channels[:2]), channels[2]) - cv2.min(
+        cv2.min(*channels[:2]), channels[2]
+    )
     return Scene(
-        centre=round(float(luma[middle].mean()), 2),
-        border=round(float(luma[~middle].mean()), 2),
-        top=round(float(top.mean()), 2),
-        bottom=round(float(bottom.mean()), 2),
-        top_bluer=bool(top_blue > 5 and top_blue > bottom_rgb[2] - bottom_rgb[0]),
-        chroma=round(float(np.abs(rgb - luma[..., None]).mean()), 2),
+        centre=round(float(middle.mean()), 2),
+        border=round(border_sum / border_count, 2),
+        top=round(float(luma[:third].mean()), 2),
+        bottom=round(float(luma[height - third :].mean()), 2),
+        top_bluer=bool(top_blue > 5 and top_blue > bottom[2] - bottom[0]),
+        chroma=round(float(spread.mean()) / 2, 2),
     )
 
 

@@ -8,6 +8,7 @@ from PIL import Image
 from PIL import JpegImagePlugin
 
 from photos import formats
+from photos import resample
 from photos.errors import MalformedPhoto
 from photos.errors import PhotoTooLarge
 from photos.errors import UnsupportedPhotoFormat
@@ -177,3 +178,24 @@ def test_icc_profile_is_returned_with_the_pixels():
     icc = images.srgb_icc()
     decoded = formats.decode(images.encode(images.photograph(size=32), icc_profile=icc))
     assert decoded.icc_profile == icc
+
+
+@pytest.mark.parametrize("size", [(997, 661), (640, 480), (301, 1999), (33, 17)])
+def test_shrinking_gives_exact_sizes_and_keeps_content(size):
+    """libvips shrinks to exactly the fitted size; a flat colour stays that colour."""
+    image = Image.new("RGB", size, (200, 120, 40))
+    fitted = resample.fit(image, 16)
+    assert max(fitted.size) == 16
+    assert fitted.mode == "RGB"
+    assert tuple(np.asarray(fitted).reshape(-1, 3).mean(axis=0).round()) == (
+        200,
+        120,
+        40,
+    )
+
+
+def test_fit_enlarges_only_when_asked():
+    """Small photos are never enlarged for exports, only for analysis."""
+    image = Image.new("L", (100, 50), 128)
+    assert resample.fit(image, 400).size == (100, 50)
+    assert resample.fit(image, 400, upscale=True).size == (400, 200)
