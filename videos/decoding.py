@@ -26,9 +26,10 @@ FORWARD_WITHOUT_INDEX_S = 2.0
 # time sought; step back this far, doubling, to reach the frame before it.
 RESEEK_BACK_S = 1.0
 RESEEK_TRIES = 4
-# Targets within this share of a tick of a frame count as that frame (float
-# seconds rarely land exactly on a tick).
-TICK_TOLERANCE = 0.001
+# Muxers round times to their tick: Matroska stores frame 1 of 30 fps at
+# 33 ms, before 1/30 s. A frame up to half a tick early, but never more than
+# this, still counts as at the time asked.
+ROUNDING_TOLERANCE_S = 0.0005
 
 ROTATIONS = {
     90: Image.Transpose.ROTATE_270,  # PIL turns counter-clockwise
@@ -78,6 +79,7 @@ class _Walker:
         self.stream = stream
         self.time_base = stream.time_base
         self.start = stream.start_time or 0
+        self.tolerance = min(0.5, ROUNDING_TOLERANCE_S / self.time_base)
         self.packets: Iterator[av.Packet] | None = None
         self.pending: deque[av.VideoFrame] = deque()
         self.last_dts: int | None = None
@@ -91,16 +93,16 @@ class _Walker:
 
     def frame_at(self, time_s: float) -> av.VideoFrame | None:
         wanted = self.start + Fraction(time_s).limit_denominator(10**6) / self.time_base
-        target = wanted - TICK_TOLERANCE
+        target = wanted - self.tolerance
         if self.returned is not None and self.returned.pts >= target:
             return self.returned
         if self._should_seek(target):
-            self._seek(wanted + TICK_TOLERANCE)
+            self._seek(wanted + self.tolerance)
         back_s = RESEEK_BACK_S
         for _ in range(RESEEK_TRIES):
             frame, is_first = self._decode_until(target)
             overshot = (
-                is_first and frame is not None and frame.pts > wanted + TICK_TOLERANCE
+                is_first and frame is not None and frame.pts > wanted + self.tolerance
             )
             if not overshot or target - self.start <= 0:
                 break

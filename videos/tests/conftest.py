@@ -33,8 +33,9 @@ RECIPES: dict[str, Callable[[Path], Path]] = {
     "numbered.webm": lambda path: clips.numbered_clip(
         path, video_codec="libvpx", audio_codec="libopus", **GOP30
     ),
+    # PCM: MP3's negative start (encoder delay) shifts AVI frames by one slot.
     "numbered.avi": lambda path: clips.numbered_clip(
-        path, video_codec="mpeg4", audio_codec="libmp3lame", audio_rate=44100, **GOP30
+        path, video_codec="mpeg4", audio_codec="pcm_s16le", audio_rate=44100, **GOP30
     ),
     # Already what a proxy is: 480p, 10 fps, H.264 yuv420p + AAC.
     "proxy_faststart.mp4": lambda path: clips.numbered_clip(
