@@ -162,6 +162,66 @@ def dng_bytes(*, orientation: int = 1, preview: Image.Image | None = None) -> by
     return buffer.getvalue()
 
 
+def nikon_like_tiff() -> bytes:
+    """A TIFF laid out as NEF files are: a preview in IFD0, the sensor in a SubIFD."""
+    mosaic = np.full((16, 16), 1000, dtype=np.uint16)
+    buffer = io.BytesIO()
+    with tifffile.TiffWriter(buffer) as writer:
+        writer.write(
+            np.zeros((8, 8, 3), dtype=np.uint8),
+            photometric="rgb",
+            subfiletype=1,
+            subifds=1,
+            extratags=[(271, "s", 0, "NIKON CORPORATION", True)],
+            metadata=None,
+        )
+        writer.write(mosaic, photometric=32803, metadata=None)
+    return buffer.getvalue()
+
+
+def _box(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">L", 8 + len(body)) + kind + body
+
+
+def cr3_like() -> bytes:
+    """The metadata part of a CR3: IFD0, EXIF and GPS as TIFFs in moov/uuid/CMTn boxes."""
+
+    def tiff(entries: list[bytes], data: bytes = b"") -> bytes:
+        ifd = tiff_ifd(entries)
+        return b"II*\x00" + struct.pack("<L", 8) + ifd + data
+
+    data_at = 8 + 2 + 12 * 2 + 4
+    cmt1 = tiff(
+        [
+            tiff_entry(0x010F, 2, 6, struct.pack("<L", data_at)),
+            tiff_entry(0x0110, 2, 4, b"R5\x00\x00"),
+        ],
+        b"Canon\x00",
+    )
+    cmt2 = tiff(
+        [
+            tiff_entry(0x8827, 3, 1, struct.pack("<H", 800)),
+            tiff_entry(0x829A, 5, 1, struct.pack("<L", data_at)),
+        ],
+        struct.pack("<LL", 1, 125),
+    )
+    gps_at = 8 + 2 + 12 * 4 + 4
+    cmt4 = tiff(
+        [
+            tiff_entry(0x0001, 2, 2, b"S\x00"),
+            tiff_entry(0x0002, 5, 3, struct.pack("<L", gps_at)),
+            tiff_entry(0x0003, 2, 2, b"E\x00"),
+            tiff_entry(0x0004, 5, 3, struct.pack("<L", gps_at + 24)),
+        ],
+        struct.pack("<6L", 33, 1, 30, 1, 0, 1)
+        + struct.pack("<6L", 151, 1, 12, 1, 0, 1),
+    )
+    uuid = b"\x85\xc0\xb6\x87\x82\x0f\x11\xe0\x81\x11\xf4\xce\x46\x2b\x6a\x48"
+    metadata = _box(b"CMT1", cmt1) + _box(b"CMT2", cmt2) + _box(b"CMT4", cmt4)
+    moov = _box(b"moov", _box(b"uuid", uuid + metadata))
+    return _box(b"ftyp", b"crx \x00\x00\x00\x01crx isom") + moov
+
+
 def _png_chunk(kind: bytes, body: bytes) -> bytes:
     return (
         struct.pack(">L", len(body))

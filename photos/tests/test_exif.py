@@ -210,3 +210,12 @@ def test_export_exif_keeps_gps_only_when_asked():
         images.jpeg_with_exif(), width=1, height=1, keep_gps=True
     )
     assert piexif.load(blob[6:])["GPS"][piexif.GPSIFD.GPSLatitudeRef] == b"N"
+
+
+def test_cr3_exif_is_read_from_its_cmt_boxes():
+    """CR3 splits IFD0, EXIF and GPS into CMT1/CMT2/CMT4 boxes; all three are read."""
+    data = exif.read_exif(images.cr3_like())
+    assert (data.camera_make, data.camera_model) == ("Canon", "R5")
+    assert (data.iso, data.shutter_s) == (800, 0.008)
+    assert data.gps_lat == pytest.approx(-33.5)
+    assert data.gps_lon == pytest.approx(151.2)

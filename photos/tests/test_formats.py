@@ -199,3 +199,27 @@ def test_fit_enlarges_only_when_asked():
     image = Image.new("L", (100, 50), 128)
     assert resample.fit(image, 400).size == (100, 50)
     assert resample.fit(image, 400, upscale=True).size == (400, 200)
+
+
+@pytest.mark.parametrize(
+    ("data", "name"),
+    [
+        (images.nikon_like_tiff(), "NEF"),
+        (images.cr3_like(), "CR3"),
+        (b"FUJIFILMCCD-RAW 0201FF393101" + b"\x00" * 100, "RAF"),
+        (b"IIRO\x08\x00\x00\x00" + b"\x00" * 32, "ORF"),
+        (b"IIU\x00\x08\x00\x00\x00" + b"\x00" * 32, "RW2"),
+    ],
+)
+def test_camera_raw_containers_are_recognised(data, name):
+    """RAW formats are told apart by content: TIFF layouts, magic numbers, ISO boxes."""
+    photo_format = formats.sniff_format(data)
+    assert photo_format.name == name
+    assert photo_format.is_raw is True
+
+
+def test_plain_tiff_with_a_camera_make_stays_tiff():
+    """A TIFF without sensor data (a scan, an export) is not mistaken for RAW."""
+    image = images.photograph(size=32)
+    data = images.encode(image, "TIFF", tiffinfo={271: "NIKON CORPORATION"})
+    assert formats.sniff_format(data).name == "TIFF"
