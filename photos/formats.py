@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import io
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -116,7 +118,7 @@ def inspect_photo(source: PhotoSource, *, max_pixels: int = MAX_PIXELS) -> Photo
     if photo_format.is_raw:
         with _open_raw(data, max_pixels) as raw:
             return _raw_info(photo_format, raw)
-    with _PillowOpen(data, photo_format, max_pixels) as image:
+    with _pillow_open(data, photo_format, max_pixels) as image:
         orientation = exif.read_orientation(data, photo_format)
         return PhotoInfo(
             photo_format, *_upright_size(*image.size, orientation), orientation
@@ -162,42 +164,29 @@ def to_rgb(image: Image.Image) -> Image.Image:
 # PILLOW ---------------------------------------------------------------------
 
 
-class _PillowOpen:
+@contextmanager
+def _pillow_open(
+    data: bytes, photo_format: PhotoFormat, max_pixels: int
+) -> Iterator[Image.Image]:
     """Image.open limited to one format, bomb warnings as errors, size checked."""
-
-    def __init__(self, data: bytes, photo_format: PhotoFormat, max_pixels: int):
-        self.data, self.format, self.max_pixels = data, photo_format, max_pixels
-        self._warnings = warnings.catch_warnings()
-
-    def __enter__(self) -> Image.Image:
-        self._warnings.__enter__()
+    name = _PILLOW_NAMES[photo_format.kind]
+    with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
-        name = _PILLOW_NAMES[self.format.kind]
         try:
-            self.image = Image.open(io.BytesIO(self.data), formats=[name])
+            image = Image.open(io.BytesIO(data), formats=[name])
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            self._warnings.__exit__(None, None, None)
             raise PhotoTooLarge(
-                f"the photo declares too many pixels: {exc}",
-                limit_pixels=self.max_pixels,
+                f"the photo declares too many pixels: {exc}", limit_pixels=max_pixels
             ) from None
         except (UnidentifiedImageError, *_DECODE_ERRORS) as exc:
-            self._warnings.__exit__(None, None, None)
             raise MalformedPhoto(
-                f"the data starts like {self.format.name} but is not a readable "
-                f"{self.format.name} image ({exc})"
+                f"the data starts like {photo_format.name} but is not a readable "
+                f"{photo_format.name} image ({exc})"
             ) from None
-        try:
-            _check_pixels(self.format.name, *self.image.size, self.max_pixels)
-        except Exception:
-            self.__exit__(None, None, None)
-            raise
-        return self.image
-
-    def __exit__(self, *exc_info) -> None:
-        # The image is not closed: its source is in memory, and closing
-        # would free the pixels the caller keeps.
-        self._warnings.__exit__(*exc_info)
+        _check_pixels(photo_format.name, *image.size, max_pixels)
+        # Not closed afterwards: the source is in memory, and closing would
+        # free the pixels the caller keeps.
+        yield image
 
 
 def _draft_size(size: tuple[int, int], long_edge: int) -> tuple[int, int]:
@@ -217,7 +206,7 @@ def _decode_pillow(
     oriented: bool = True,
 ) -> DecodedPhoto:
     orientation = exif.read_orientation(data, photo_format) if oriented else 1
-    with _PillowOpen(data, photo_format, max_pixels) as image:
+    with _pillow_open(data, photo_format, max_pixels) as image:
         full_size = image.size
         if photo_format.kind == "jpeg" and long_edge is not None:
             image.draft("RGB", _draft_size(image.size, long_edge))
