@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import logging
 import os
 import select
 import signal
@@ -47,6 +48,8 @@ from videos.probe import VideoMetadata
 from videos.probe import read_metadata
 from videos.sniff import DEMUXERS
 from videos.sniff import sniff_path
+
+logger = logging.getLogger(__name__)
 
 PR_SET_PDEATHSIG = 1
 POLL_S = 0.1  # how often cancellation is checked while ffmpeg runs
@@ -212,19 +215,61 @@ def make_proxy(
     `on_progress(frames_done, frames_expected)` rises to frames_expected;
     `should_cancel()` is polled ten times a second and, when true, stops
     ffmpeg, removes the partial output and raises TranscodeCancelled.
-    Nothing ever exists at `destination` but a complete proxy.
+    Nothing ever exists at `destination` but a complete proxy. `metadata`
+    (read_metadata of this file) saves probing it again; `limits` apply when
+    it is probed here.
     """
     started = time.perf_counter()
     settings = settings or ProxySettings()
-    sniff_path(source)  # the demuxer forced below is the one the bytes call for
-    metadata = metadata or read_metadata(source, limits=limits)
+    # The demuxer forced on ffmpeg is the one the bytes call for, whatever
+    # metadata the caller kept.
+    sniffed = sniff_path(source)
+    if metadata is None or metadata.demuxer != sniffed.demuxer:
+        metadata = read_metadata(source, limits=limits)
     method = proxy_plan(metadata, settings)
+    report = _never_backwards(on_progress)
     if method == "skip":
-        if on_progress:
-            on_progress(1, 1)
+        report(1, 1)
         return ProxyResult("skip", None, metadata, time.perf_counter() - started)
     destination = Path(destination)
     _remove_stale_partials(destination)
+    deadline = time.monotonic() + timeout_s if timeout_s else None
+    try:
+        _write(
+            source,
+            destination,
+            metadata,
+            settings,
+            method,
+            report,
+            should_cancel,
+            deadline,
+        )
+    except TranscodeFailed as error:
+        if method != "copy" or (deadline and time.monotonic() > deadline):
+            raise
+        # Some streams that look copyable are not accepted by the MP4 muxer
+        # as they are (odd extradata, timestamps): encoding still works.
+        logger.warning("Stream copy failed, encoding instead: %s", error.detail)
+        method = "encode"
+        _write(
+            source,
+            destination,
+            metadata,
+            settings,
+            method,
+            report,
+            should_cancel,
+            deadline,
+        )
+    output = read_metadata(destination, limits=VideoLimits(max_size_bytes=None))
+    return ProxyResult(method, destination, output, time.perf_counter() - started)
+
+
+def _write(
+    source, destination, metadata, settings, method, report, should_cancel, deadline
+):
+    """Run ffmpeg into a partial file next to `destination`, then rename it into place."""
     partial = destination.with_name(
         f".{destination.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.part"
     )
@@ -239,17 +284,27 @@ def make_proxy(
         _run(
             command,
             expected=expected,
-            on_progress=on_progress,
+            on_progress=report,
             should_cancel=should_cancel,
-            deadline=time.monotonic() + timeout_s if timeout_s else None,
+            deadline=deadline,
         )
         os.replace(partial, destination)
     finally:
         partial.unlink(missing_ok=True)
-    if on_progress:
-        on_progress(expected, expected)
-    output = read_metadata(destination, limits=VideoLimits(max_size_bytes=None))
-    return ProxyResult(method, destination, output, time.perf_counter() - started)
+    report(expected, expected)
+
+
+def _never_backwards(on_progress: ProgressCallback | None) -> ProgressCallback:
+    """`on_progress`, called only when the share done grows (a retry starts from 0)."""
+    best = 0.0
+
+    def report(done: int, expected: int) -> None:
+        nonlocal best
+        if on_progress and done / expected > best:
+            best = done / expected
+            on_progress(done, expected)
+
+    return report
 
 
 def _remove_stale_partials(destination: Path) -> None:
@@ -345,4 +400,4 @@ def _follow(process, expected, on_progress, should_cancel, deadline) -> None:
                 done = min(int(value), expected - 1)
                 if done > reported and on_progress:
                     on_progress(done, expected)
-                reported = max(reported, done)
+                    reported = done

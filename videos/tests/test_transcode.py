@@ -18,6 +18,7 @@ from videos.errors import CorruptVideo
 from videos.errors import TranscodeCancelled
 from videos.errors import TranscodeFailed
 from videos.errors import UnsupportedVideo
+from videos.probe import read_metadata
 from videos.tests import clips
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -129,10 +130,35 @@ def test_source_already_a_proxy_is_remuxed_not_reencoded(clip, tmp_path, name):
     assert clips.frame_number(frame_at(destination, 1.0)) == 10
 
 
+def test_failed_stream_copy_falls_back_to_encoding(clip, tmp_path, monkeypatch):
+    """A copy the muxer refuses is encoded instead; progress still never goes back."""
+    make_command = transcode.proxy_command
+
+    def refused_copy(*args, method="encode", **kwargs):
+        command = make_command(*args, method=method, **kwargs)
+        return (
+            [*command[:-1], "-no_such_option", "1", command[-1]]
+            if method == "copy"
+            else command
+        )
+
+    monkeypatch.setattr(transcode, "proxy_command", refused_copy)
+    reports = []
+
+    result = transcode.make_proxy(
+        clip("proxy.mkv"),
+        tmp_path / "proxy.mp4",
+        on_progress=lambda done, expected: reports.append(done / expected),
+    )
+
+    assert result.method == "encode"
+    assert (result.metadata.width, result.metadata.height) == (640, 480)
+    assert reports == sorted(reports)
+    assert reports[-1] == 1
+
+
 def test_proxy_plan_says_why_a_source_is_encoded(clip):
     """Rotation, variable rate, size and codec each call for an encode."""
-    from videos.probe import read_metadata
-
     plans = {
         name: transcode.proxy_plan(read_metadata(clip(name)))
         for name in ("rotated_cw90.mp4", "vfr.mp4", "hd.mp4", "numbered.webm")
@@ -279,8 +305,6 @@ def test_playlist_posing_as_mp4_is_refused_without_fetching(tmp_path, listener):
 
 def test_command_forces_the_demuxer_and_the_file_protocol(clip, tmp_path):
     """The ffmpeg input is a file: URL, the sniffed demuxer, file as the only protocol."""
-    from videos.probe import read_metadata
-
     metadata = read_metadata(clip("numbered.mkv"))
     command = transcode.proxy_command(
         clip("numbered.mkv"), tmp_path / "out.mp4", metadata=metadata
