@@ -27,40 +27,28 @@ by the next run for the same destination.
 
 from __future__ import annotations
 
-import ctypes
-import functools
 import logging
 import os
-import select
-import signal
-import subprocess
-import tempfile
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from videos.errors import TranscodeCancelled
 from videos.errors import TranscodeFailed
+from videos.ffmpeg import ProgressCallback
+from videos.ffmpeg import ffmpeg_executable
+from videos.ffmpeg import ffmpeg_input_args
+from videos.ffmpeg import progress_args
+from videos.ffmpeg import run
 from videos.probe import VideoLimits
 from videos.probe import VideoMetadata
 from videos.probe import read_metadata
-from videos.sniff import DEMUXERS
 from videos.sniff import sniff_path
 
 logger = logging.getLogger(__name__)
 
-PR_SET_PDEATHSIG = 1
-POLL_S = 0.1  # how often cancellation is checked while ffmpeg runs
-STATS_PERIOD_S = 0.25
-LOG_TAIL_CHARS = 2000
 TRANSPOSE = {90: "transpose=clock", 180: "hflip,vflip", 270: "transpose=cclock"}
-# The child needs no environment; an inherited FFREPORT would make it
-# write log files wherever it points.
-CHILD_ENV = {"LC_ALL": "C"}
-
-ProgressCallback = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -85,14 +73,6 @@ class ProxyResult:
     path: Path | None  # None when skipped
     metadata: VideoMetadata  # of the proxy (of the original when skipped)
     elapsed_s: float
-
-
-@functools.cache
-def ffmpeg_executable() -> str:
-    """Path of the ffmpeg binary shipped in the imageio-ffmpeg wheel."""
-    import imageio_ffmpeg
-
-    return imageio_ffmpeg.get_ffmpeg_exe()
 
 
 def proxy_plan(metadata: VideoMetadata, settings: ProxySettings | None = None) -> str:
@@ -132,18 +112,6 @@ def _even(value: float) -> int:
     return max(2, round(value / 2) * 2)
 
 
-def ffmpeg_input_args(path: str | os.PathLike, demuxer: str) -> list[str]:
-    """Input options that keep ffmpeg to this one local file, read with the demuxer given."""
-    if demuxer not in DEMUXERS:
-        raise ValueError(f"Refusing to force the {demuxer!r} demuxer.")
-    args = ["-protocol_whitelist", "file", "-f", demuxer]
-    if demuxer == "mov":
-        args += ["-enable_drefs", "0"]
-    # The file: prefix stops a name like "http:x" or "concat:a|b" from
-    # being read as a protocol.
-    return [*args, "-i", f"file:{os.path.abspath(path)}"]
-
-
 def proxy_command(
     source: str | os.PathLike,
     output: str | os.PathLike,
@@ -155,7 +123,7 @@ def proxy_command(
     """The ffmpeg command line that writes the proxy of `source` to `output` as MP4."""
     settings = settings or ProxySettings()
     command = [ffmpeg_executable(), "-nostdin", "-hide_banner", "-loglevel", "error"]
-    command += ["-nostats", "-progress", "pipe:1", "-stats_period", str(STATS_PERIOD_S)]
+    command += progress_args()
     if method == "encode" and metadata.rotation:
         # Rotated after the frame rate drop and the downscale, so the
         # transpose works on few small frames; the override keeps FFmpeg
@@ -281,7 +249,7 @@ def _write(
         source, partial, metadata=metadata, settings=settings, method=method
     )
     try:
-        _run(
+        run(
             command,
             expected=expected,
             on_progress=report,
@@ -323,81 +291,3 @@ def _is_running(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-@functools.cache
-def _prctl() -> Callable[..., int]:
-    return ctypes.CDLL(None, use_errno=True).prctl
-
-
-def _die_with_parent(parent_pid: int) -> Callable[[], None]:
-    prctl = _prctl()  # looked up before fork: the child only calls it
-
-    def set_death_signal() -> None:
-        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        # The parent may have died before the line above ran.
-        if os.getppid() != parent_pid:
-            os._exit(1)
-
-    return set_death_signal
-
-
-def _run(
-    command: list[str],
-    *,
-    expected: int,
-    on_progress: ProgressCallback | None,
-    should_cancel: Callable[[], bool] | None,
-    deadline: float | None,
-) -> None:
-    """Run ffmpeg to the end, reporting progress; kill it on cancel, timeout or any error."""
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=log,
-            env=CHILD_ENV,
-            preexec_fn=_die_with_parent(os.getpid()),
-            start_new_session=True,  # a terminal's Ctrl-C goes to the worker only
-        )
-        try:
-            _follow(process, expected, on_progress, should_cancel, deadline)
-            returncode = process.wait()
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-            process.stdout.close()
-        if returncode != 0:
-            log.seek(0)
-            tail = log.read().decode("utf-8", "replace")[-LOG_TAIL_CHARS:].strip()
-            raise TranscodeFailed(
-                f"ffmpeg exited with status {returncode}: {tail or 'no message'}"
-            )
-
-
-def _follow(process, expected, on_progress, should_cancel, deadline) -> None:
-    stdout = process.stdout.fileno()
-    pending = b""
-    reported = 0
-    while True:
-        if should_cancel and should_cancel():
-            raise TranscodeCancelled("The transcode was cancelled.")
-        if deadline is not None and time.monotonic() > deadline:
-            raise TranscodeFailed("The transcode took longer than its time limit.")
-        ready, _, _ = select.select([stdout], [], [], POLL_S)
-        if not ready:
-            continue
-        chunk = os.read(stdout, 65536)
-        if not chunk:
-            return
-        *lines, pending = (pending + chunk).split(b"\n")
-        for line in lines:
-            key, _, value = line.partition(b"=")
-            if key == b"frame" and value.strip().isdigit():
-                # Kept below 100 % until the output is complete and in place.
-                done = min(int(value), expected - 1)
-                if done > reported and on_progress:
-                    on_progress(done, expected)
-                    reported = done

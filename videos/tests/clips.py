@@ -18,7 +18,7 @@ import av
 import numpy as np
 from PIL import Image
 
-from videos.transcode import ffmpeg_executable
+from videos.ffmpeg import ffmpeg_executable
 
 MARKER = (230, 30, 30)
 BITS = 8

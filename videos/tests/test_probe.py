@@ -16,10 +16,10 @@ from videos import probe
 from videos.errors import CorruptVideo
 from videos.errors import UnsupportedVideo
 from videos.errors import VideoLimitExceeded
+from videos.ffmpeg import ffmpeg_input_args
 from videos.sniff import Sniffed
 from videos.sniff import sniff_path
 from videos.tests import clips
-from videos.transcode import ffmpeg_input_args
 
 FRAME_S = 1 / 30
 
