@@ -106,7 +106,7 @@ def validate_export_options(
     return name
 
 
-def encode(
+def _encode(
     image: Image.Image,
     *,
     fmt: str = "JPEG",
@@ -148,8 +148,8 @@ def make_thumbnail_and_preview(
     """A JPEG thumbnail and preview from one reduced decode; `adjustments` develop both."""
     decoded = decode(source, long_edge=preview_edge, max_pixels=max_pixels)
     image = develop(decoded.image, adjustments) if adjustments else decoded.image
-    preview = encode(image, quality=PREVIEW_QUALITY, icc_profile=decoded.icc_profile)
-    thumbnail = encode(
+    preview = _encode(image, quality=PREVIEW_QUALITY, icc_profile=decoded.icc_profile)
+    thumbnail = _encode(
         fit(image, thumbnail_edge),
         quality=THUMBNAIL_QUALITY,
         icc_profile=decoded.icc_profile,
@@ -165,7 +165,7 @@ def make_thumbnail(
 ) -> Rendition:
     """A JPEG thumbnail, decoded at the smallest size that covers it."""
     decoded = decode(source, long_edge=long_edge, max_pixels=max_pixels)
-    return encode(
+    return _encode(
         decoded.image, quality=THUMBNAIL_QUALITY, icc_profile=decoded.icc_profile
     )
 
@@ -198,7 +198,7 @@ def export_photo(
             keep_gps=not strip_gps,
             photo_format=decoded.info.format,
         )
-    return encode(
+    return _encode(
         image,
         fmt=fmt,
         quality=quality,

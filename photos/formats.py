@@ -53,7 +53,6 @@ __all__ = [
 # error, never refuses what this limit allows. Fits 61 MP full-frame
 # bodies; 100 MP medium format needs a higher limit and more memory.
 MAX_PIXELS = 80_000_000
-ANALYSIS_LONG_EDGE = 640
 
 _PILLOW_NAMES = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP", "tiff": "TIFF"}
 _LIBRAW_FLIP_TO_ORIENTATION = {0: 1, 3: 3, 5: 8, 6: 6}
