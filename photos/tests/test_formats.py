@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 import pytest
 from PIL import Image
+from PIL import ImageFile
 from PIL import JpegImagePlugin
 
 from photos import formats
@@ -108,7 +109,7 @@ def test_raw_that_libraw_refuses_is_malformed():
 @pytest.mark.parametrize("bomb", [images.png_bomb(), images.jpeg_bomb()])
 def test_decompression_bombs_are_refused_before_decoding(bomb, mocker):
     """Huge declared dimensions in a tiny file: refused from the header, nothing decoded."""
-    load = mocker.spy(Image.Image, "load")
+    load = mocker.spy(ImageFile.ImageFile, "load")
     with pytest.raises(PhotoTooLarge, match="too many pixels"):
         formats.decode(bomb)
     assert load.call_count == 0
