@@ -1,25 +1,28 @@
 """The proxy of a local video: 480p, 10 fps, H.264 (yuv420p) + AAC, `+faststart`.
 
 Made by the ffmpeg command line of the imageio-ffmpeg wheel, run as a child
-process, rather than in-process with PyAV. Measured on a 60 s 1080p30
-H.264+AAC clip, x264 `veryfast`/crf 23/threads auto for all, 2 cores shared
-with other work, medians of alternating runs in the same session:
+process (`videos.ffmpeg`), rather than in-process with PyAV. Measured on a
+60 s 1080p30 H.264+AAC clip (keyframe every 2 s), x264 veryfast, crf 23,
+threads auto, a keyframe every 2 s of proxy for every contender, on 2 cores
+shared with other engineers' work, runs alternating in one session:
 
-    ffmpeg command line (reference)                 7.2-7.3 s
-    PyAV, decode/filter/encode in one thread        7.9-8.6 s  (1.08-1.18x)
-    PyAV, decoding thread + encoding thread         6.9-7.3 s  (0.96-1.0x)
-    this module (the command line + progress pipe)  ratio 1.00-1.02 (bench)
+                                        quiet, 2 rounds    busy (load 3-6), 3 rounds
+    ffmpeg command line (reference)     7.2-7.3 s          12.0 s  1.00
+    PyAV, decode/filter/encode in turn  7.9-8.6 s  1.08-1.18x   15.6 s  1.30
+    PyAV, decoding thread + encoding    6.9-7.3 s  0.96-1.00x   15.5 s  1.29
+    this module                         -                  12.3 s  1.02
 
-Decoding the 1080p source is most of the cost. The command line runs its
-demuxer, decoder, filters and encoder in threads of their own; PyAV in one
-Python thread runs them in turn and misses the 1.1x target, and a two-thread
-PyAV pipeline only ties with it. At equal speed the child process wins on
-what matters for untrusted uploads: a decoder crash or a memory blow-up ends
-the child, not the Celery worker, and cancelling is a kill that cannot be
-stuck in a C call. `bench/videos.py` times this module against the plain
-command line.
+and bench/videos.py, 5 back-to-back pairs at load 5-8: median pair ratio
+0.97, CPU seconds ratio 0.98. Decoding the 1080p source is most of the cost.
+The command line runs demuxer, decoder, filters and encoder in threads of
+their own; PyAV in one Python thread runs them in turn and misses the 1.1x
+target, and a two-thread PyAV pipeline ties with it only on an idle machine.
+The child process also isolates what matters for untrusted uploads: a
+decoder crash or a memory blow-up ends ffmpeg, not the Celery worker, and
+cancelling is a kill that no C call can hold up. PyAV stays the tool for
+the short reads (metadata, thumbnails, frames), where starting a process
+would cost more than the work.
 
-The child is killed with the worker: PR_SET_PDEATHSIG is set before exec.
 Output goes to a hidden partial file next to the destination, renamed into
 place only when complete; partial files left by a killed worker are removed
 by the next run for the same destination.
