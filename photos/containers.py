@@ -151,7 +151,7 @@ def describe(data: bytes) -> str:
             return name
     if data[4:8] == b"ftyp":
         brand = data[8:12].decode("ascii", "replace").strip()
-        return "AVIF" if data[8:12] in _AVIF_BRANDS else f"ISO media ({brand})"
+        return "AVIF" if _brands(data) & _AVIF_BRANDS else f"ISO media ({brand})"
     return "unknown"
 
 
@@ -167,10 +167,12 @@ def _sniff_bmff(data: bytes) -> PhotoFormat:
     brands = _brands(data)
     if major == b"crx ":
         return RAW_FORMATS["CR3"]
-    if major in _HEIC_BRANDS:
+    if brands & _HEIC_BRANDS:
         return HEIC
-    if major not in _AVIF_BRANDS and brands & (_HEIC_BRANDS | _HEIF_BRANDS):
-        return HEIC if brands & _HEIC_BRANDS else HEIF
+    # AVIF shares HEIF's container (often with the mif1 brand), but this
+    # libheif build has no AV1 decoder, so AVIF is refused by name.
+    if brands & _HEIF_BRANDS and not brands & _AVIF_BRANDS:
+        return HEIF
     raise UnsupportedPhotoFormat(
         f"only {ACCEPTED} photos are accepted (content looks like: {describe(data)})",
         detected=describe(data),

@@ -67,6 +67,7 @@ def test_raw_without_preview_falls_back_to_a_demosaic():
         (b"GIF89a\x01\x00\x01\x00" + b"\x00" * 20, "GIF"),
         (b"%PDF-1.7\n" + b"\x00" * 20, "PDF"),
         (b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf", "AVIF"),
+        (b"\x00\x00\x00\x18ftypmif1\x00\x00\x00\x00mif1avif", "AVIF"),
         (b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2", "ISO media (isom)"),
         (b"hello, this is text", "unknown"),
     ],
