@@ -53,6 +53,11 @@ def clockwise(counter_clockwise: float) -> int:
     return round(-counter_clockwise / 90) % 4 * 90
 
 
+def rounding_tolerance_s(stream: av.VideoStream) -> float:
+    """How early a frame's stored time may be and still count as at a time asked."""
+    return min(float(stream.time_base) / 2, ROUNDING_TOLERANCE_S)
+
+
 def frames_at(
     container: av.container.InputContainer,
     stream: av.VideoStream,
@@ -79,7 +84,7 @@ class _Walker:
         self.stream = stream
         self.time_base = stream.time_base
         self.start = stream.start_time or 0
-        self.tolerance = min(0.5, ROUNDING_TOLERANCE_S / self.time_base)
+        self.tolerance = rounding_tolerance_s(stream) / self.time_base
         self.packets: Iterator[av.Packet] | None = None
         self.pending: deque[av.VideoFrame] = deque()
         self.last_dts: int | None = None

@@ -22,6 +22,7 @@ import numpy as np
 
 from videos.decoding import Picture
 from videos.decoding import frames_at
+from videos.decoding import rounding_tolerance_s
 from videos.decoding import to_picture
 from videos.errors import Cancelled
 from videos.probe import VideoLimits
@@ -60,7 +61,11 @@ def sample_frames(
         count = max(1, math.ceil(video.duration_s / every_s - 1e-9))
         times = [index * every_s for index in range(count)]
         aspect = video.stream.sample_aspect_ratio
-        for at_s, frame in frames_at(video.container, video.stream, times):
+        early_s = rounding_tolerance_s(video.stream)
+        found = frames_at(video.container, video.stream, times)
+        for wanted_s, (at_s, frame) in zip(times, found, strict=False):
+            if at_s < wanted_s - early_s:
+                return  # past the last frame: the header duration ran longer
             yield to_picture(
                 frame,
                 at_s=at_s,
@@ -115,6 +120,7 @@ def scan(
         expected = max(1, stream.frames or round(video.duration_s * video.fps))
         start = stream.start_time or 0
         aspect = stream.sample_aspect_ratio
+        tolerance_s = rounding_tolerance_s(stream)
         next_sample_s = 0.0 if every_s else math.inf
         previous: np.ndarray | None = None
         last_cut_s = -math.inf
@@ -132,7 +138,7 @@ def scan(
                     last_cut_s = at_s
                     yield SceneCut(round(at_s, 6), round(score, 4))
             previous = histogram
-            if at_s >= next_sample_s - 1e-6:
+            if at_s >= next_sample_s - tolerance_s:
                 yield to_picture(
                     frame,
                     at_s=at_s,
@@ -140,7 +146,7 @@ def scan(
                     max_size=max_size,
                     quality=quality,
                 )
-                while next_sample_s <= at_s + 1e-6:
+                while next_sample_s <= at_s + tolerance_s:
                     next_sample_s += every_s
             if on_progress and time.monotonic() - reported_at >= PROGRESS_EVERY_S:
                 reported_at = time.monotonic()

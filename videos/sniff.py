@@ -142,6 +142,8 @@ def _walk_boxes(file: BinaryIO, size: int) -> list[bytes]:
         elif box_size == 0:
             box_size = size - offset
         if box_size < header_size or not _is_fourcc(box_type):
+            if b"moov" in boxes and b"mdat" in boxes:
+                break  # padding or junk after a complete file
             raise CorruptVideo(f"Damaged box structure at byte {offset}.")
         if offset + box_size > size:
             raise CorruptVideo(

@@ -30,6 +30,7 @@ by the next run for the same destination.
 
 from __future__ import annotations
 
+import glob
 import logging
 import os
 import time
@@ -280,7 +281,8 @@ def _never_backwards(on_progress: ProgressCallback | None) -> ProgressCallback:
 
 def _remove_stale_partials(destination: Path) -> None:
     """Remove partial outputs for `destination` whose process is gone (a killed worker)."""
-    for partial in destination.parent.glob(f".{destination.name}.*.part"):
+    pattern = f".{glob.escape(destination.name)}.*.part"
+    for partial in destination.parent.glob(pattern):
         pid = partial.name.removeprefix(f".{destination.name}.").split("-")[0]
         if pid.isdigit() and not _is_running(int(pid)):
             partial.unlink(missing_ok=True)

@@ -121,6 +121,13 @@ def test_quicktime_brand_is_named_mov(clip):
     assert probe.read_metadata(clip("quicktime.mov")).container == "mov"
 
 
+def test_padding_after_a_complete_mp4_is_tolerated(clip, tmp_path):
+    path = tmp_path / "padded.mp4"
+    path.write_bytes(clip("numbered.mp4").read_bytes() + bytes(4096))
+
+    assert probe.read_metadata(path).frame_count == 90
+
+
 def test_truncated_mp4_with_index_at_the_end_is_corrupt(truncated):
     with pytest.raises(CorruptVideo, match="truncated"):
         probe.read_metadata(truncated("numbered.mp4"))
