@@ -36,7 +36,7 @@ web: $(STAMP)
 	$(BIN)/python manage.py runserver 0.0.0.0:8000
 
 worker: $(STAMP)
-	$(BIN)/celery -A config worker -l info -Q high,medium,low,default,video,maintenance
+	$(BIN)/celery -A config worker -l info -Q high,medium,low,default,video,maintenance --prefetch-multiplier 1
 
 beat: $(STAMP)
 	$(BIN)/celery -A config beat -l info

@@ -1,6 +1,8 @@
-"""Tracked-job throughput and submit latency against bare Celery, in one run.
+"""Tracked-job throughput and submit latency against bare Celery, in one run;
+then how long an urgent job waits behind a backlog under each prefetch setting.
 
     .venv/bin/python bench/jobs.py [--jobs 2000] [--rounds 5] [--concurrency 2]
+                                   [--worker-log-level info] [--skip-priority]
 
 Uses DATABASE_URL (default: PostgreSQL database `mediaqueue_bench` on
 127.0.0.1, created and migrated if missing) and REDIS_URL (default Redis
@@ -8,6 +10,12 @@ database 7 of 127.0.0.1:6379, which it empties). The same worker process
 (prefork, same settings) serves both kinds of work; each round queues N
 messages while the worker is not consuming, then tells it to consume and
 times until the last one is done. Prints medians of the rounds and ratios.
+
+The priority part starts a worker per prefetch setting (multiplier 4, 1, and
+--disable-prefetch), queues a backlog of 1-second jobs at priority 5, lets
+the worker take what it prefetches, then submits one priority-9 job and
+measures how long it waits to start; and the no-op throughput each setting
+costs.
 """
 
 import argparse
@@ -61,21 +69,25 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 class Bench:
-    def __init__(self, *, jobs: int, rounds: int, concurrency: int):
+    def __init__(
+        self, *, jobs: int, rounds: int, concurrency: int, log_level: str = "warning"
+    ):
         import django
 
         django.setup()
-        from config.celery_app import app
+        from celery import current_app
+
         from jobs import broker
 
-        self.app = app
+        self.app = current_app
         self.redis = broker.broker_client()
         self.jobs = jobs
         self.rounds = rounds
         self.concurrency = concurrency
+        self.log_level = log_level
         self.worker_name = f"bench-{uuid.uuid4().hex[:6]}@localhost"
 
-    def start_worker(self) -> subprocess.Popen:
+    def start_worker(self, *extra_args: str) -> subprocess.Popen:
         self.redis.flushdb()
         env = {**os.environ, "CELERY_SKIP_CHECKS": "1"}
         self.worker = subprocess.Popen(
@@ -93,11 +105,12 @@ class Bench:
                 "-n",
                 self.worker_name,
                 "-l",
-                "warning",
+                self.log_level,
                 "--without-mingle",
                 "--without-gossip",
                 "--include",
                 "bench.noop_tasks",
+                *extra_args,
             ],
             cwd=PROJECT_DIR,
             env=env,
@@ -190,7 +203,66 @@ class Bench:
             )
             return cursor.fetchone()[0]
 
-    def run(self) -> None:
+    def urgent_wait_round(self, backlog: int, job_s: float) -> float:
+        """Seconds a priority-9 job waits to start behind `backlog` priority-5 jobs."""
+        from jobs import services
+        from jobs.models import ProcessingJob
+
+        ProcessingJob.objects.all().delete()
+        services.job_submit_batch(
+            job_type="jobs.diagnostic",
+            items=[{"params": {"sleep_s": job_s}}] * backlog,
+            queue=QUEUE,
+            priority=5,
+        )
+        self.consume(True)
+        time.sleep(job_s * 1.5)  # the worker runs two and prefetches what it may
+        urgent = services.job_submit(
+            job_type="jobs.diagnostic",
+            params={"result": "urgent"},
+            queue=QUEUE,
+            priority=9,
+        )
+        while True:
+            urgent.refresh_from_db()
+            if urgent.status == ProcessingJob.Status.COMPLETED:
+                break
+            time.sleep(0.02)
+        self.consume(False)
+        services.queue_purge(queue=QUEUE)  # the rest of the backlog is not needed
+        while ProcessingJob.objects.filter(
+            status=ProcessingJob.Status.RUNNING
+        ).exists():
+            time.sleep(0.05)
+        return (urgent.started_at - urgent.queued_at).total_seconds()
+
+    def priority_under_prefetch(self, *, backlog: int = 12, job_s: float = 1.0) -> None:
+        settings = {
+            "prefetch x4": ["--prefetch-multiplier", "4"],
+            "prefetch x1": ["--prefetch-multiplier", "1"],
+            "no prefetch": ["--disable-prefetch"],
+        }
+        rows = []
+        for label, args in settings.items():
+            self.start_worker(*args)
+            try:
+                waits = [self.urgent_wait_round(backlog, job_s) for _ in range(3)]
+                self.tracked_round()  # warm-up
+                rates = [self.jobs / self.tracked_round() for _ in range(3)]
+            finally:
+                self.worker.terminate()
+                self.worker.wait(timeout=30)
+            rows.append((label, statistics.median(waits), statistics.median(rates)))
+        base_rate = rows[0][2]
+        print(
+            f"\npriority under prefetch: a priority-9 job behind {backlog} x {job_s:g} s "
+            f"jobs at priority 5, prefork -c {self.concurrency} (median of 3)"
+        )
+        print(f"{'':16}{'urgent waits (s)':>18}{'no-op jobs/s':>14}{'vs x4':>8}")
+        for label, wait_s, rate in rows:
+            print(f"{label:16}{wait_s:>18.2f}{rate:>14.0f}{rate / base_rate:>8.2f}")
+
+    def run(self, *, priority: bool = True) -> None:
         from django.db import connection
 
         self.start_worker()
@@ -237,6 +309,9 @@ class Bench:
             print(
                 f"new PostgreSQL sessions during the timed rounds: {sessions_after - sessions_before}"
             )
+        print(f"worker log level: {self.log_level}")
+        if priority:
+            self.priority_under_prefetch()
 
 
 def main() -> None:
@@ -244,9 +319,20 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument(
+        "--worker-log-level",
+        default="info",
+        help="the worker's -l (info, as in production; warning hides job lines)",
+    )
+    parser.add_argument("--skip-priority", action="store_true")
     args = parser.parse_args()
     prepare_environment()
-    Bench(jobs=args.jobs, rounds=args.rounds, concurrency=args.concurrency).run()
+    Bench(
+        jobs=args.jobs,
+        rounds=args.rounds,
+        concurrency=args.concurrency,
+        log_level=args.worker_log_level,
+    ).run(priority=not args.skip_priority)
 
 
 if __name__ == "__main__":

@@ -165,8 +165,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     processes = None
     try:
-        manage("migrate", "--noinput")
-        manage("setup_schedules")
+        manage("migrate", "--noinput")  # also creates the default schedules
         ensure_admin()
         ensure_demo_device()
         bin_dir = Path(sys.executable).parent

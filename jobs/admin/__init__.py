@@ -7,3 +7,4 @@ it never saves a job, queue or snapshot itself.
 from jobs.admin import jobs  # noqa: F401
 from jobs.admin import metrics  # noqa: F401
 from jobs.admin import queues  # noqa: F401
+from jobs.admin import results  # noqa: F401

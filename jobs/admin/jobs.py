@@ -203,7 +203,10 @@ class ProcessingJobAdmin(admin.ModelAdmin):
     @admin.display(description="Celery result")
     def celery_result_link(self, job: ProcessingJob) -> str:
         result = (
-            TaskResult.objects.filter(task_id=str(job.id)).only("pk", "status").first()
+            TaskResult.objects.filter(task_id__in=selectors.job_task_ids(job=job))
+            .only("pk", "status")
+            .order_by("-date_done")
+            .first()
         )
         if result is None:
             return "—"

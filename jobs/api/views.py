@@ -58,6 +58,7 @@ def _job_or_404(job_id: str) -> ProcessingJob:
 class ProcessingJobViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
+    queryset = ProcessingJob.objects.none()  # for the schema; get_queryset() decides
     permission_classes = [IsAdminUser]
     filterset_class = ProcessingJobFilter
     # Anything up to the next slash reaches the view, which answers a JSON 404.

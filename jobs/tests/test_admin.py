@@ -466,3 +466,20 @@ def test_unknown_job_detail_is_not_found_rather_than_an_error(admin_client):
     url = reverse("admin:jobs_processingjob_change", args=[uuid.uuid4()])
     response = admin_client.get(url)
     assert response.status_code == 302  # back to the admin index, with a message
+
+
+@pytest.mark.django_db
+def test_task_results_link_to_their_jobs(admin_client):
+    """A result row of a job's send links to the job; a plain task's row has no link."""
+    from django_celery_results.models import TaskResult
+
+    job = make_job(status=S.CANCELLED)
+    job.task_id = str(job.id)
+    job.save(update_fields=["task_id"])
+    TaskResult.objects.create(task_id=str(job.id), status="REVOKED")
+    TaskResult.objects.create(task_id="plain-task", status="SUCCESS")
+    page = admin_client.get(
+        reverse("admin:django_celery_results_taskresult_changelist")
+    ).content.decode()
+    assert reverse("admin:jobs_processingjob_change", args=[job.pk]) in page
+    assert "every job is on the Jobs page" in page

@@ -140,23 +140,27 @@ def test_flower_with_the_project_app_sees_workers_tasks_and_queue_lengths(
     queue lengths equal to the queues page's; /healthz and /api/v1/workers/ stay right."""
     worker = start_worker(queues="default", concurrency=1)
     flower = start_flower(with_app=True)
-    done = submit(result="seen by flower")
+    wait(
+        lambda: worker.name in flower.get("/api/workers?refresh=1").json(),
+        timeout_s=20,
+    )
+
+    # Flower's event receiver connects a moment after its web server: jobs
+    # sent before then are seen without their name. Send until one is seen.
+    def seen_by_flower():
+        job = submit(result="seen by flower")
+        wait(status_is(job, S.COMPLETED))
+        for _ in range(20):
+            task = flower.get("/api/tasks").json().get(job.task_id)
+            if task and task["state"] == "SUCCESS" and task["name"]:
+                return task
+            time.sleep(0.25)
+        return None
+
+    task = wait(seen_by_flower, timeout_s=40)
+    assert task["name"] == "jobs.diagnostic"
     for _ in range(3):
         submit(queue="low")  # no worker consumes low: the messages stay in Redis
-    wait(status_is(done, S.COMPLETED))
-
-    def flower_workers():
-        return worker.name in flower.get("/api/workers?refresh=1").json()
-
-    wait(flower_workers, timeout_s=20)
-
-    def flower_task():
-        return flower.get("/api/tasks").json().get(done.task_id)
-
-    task = wait(
-        lambda: (t := flower_task()) and t["state"] == "SUCCESS" and t, timeout_s=20
-    )
-    assert task["name"] == "jobs.diagnostic"
     lengths = {
         queue["name"]: queue["messages"]
         for queue in flower.get("/api/queues/length").json()["active_queues"]
@@ -249,18 +253,19 @@ def test_celery_inspect_commands_report_the_workers(start_worker, wait):
     """inspect ping/active/reserved/stats/active_queues answer for the project's worker,
     and `active` names the running job's current task id."""
     worker = start_worker(queues="default,low", concurrency=1)
-    job = submit(sleep_s=8, result="inspected")
+    job = submit(sleep_s=60, result="inspected")
     wait(status_is(job, S.RUNNING))
+    active = json.loads(celery("inspect", "active", "--timeout", "3", "--json").stdout)
+    assert [task["id"] for task in active[worker.name]] == [reload(job).task_id]
     for command in ("ping", "reserved", "stats"):
         result = celery("inspect", command, "--timeout", "3", "--json")
         assert result.returncode == 0, (command, result.stderr)
         assert worker.name in json.loads(result.stdout), command
-    active = json.loads(celery("inspect", "active", "--timeout", "3", "--json").stdout)
-    assert [task["id"] for task in active[worker.name]] == [reload(job).task_id]
     queues = json.loads(
         celery("inspect", "active_queues", "--timeout", "3", "--json").stdout
     )
     assert sorted(q["name"] for q in queues[worker.name]) == ["default", "low"]
+    services.job_cancel(job_id=job.id)
 
 
 def test_celery_call_and_result_work(start_worker, wait):
