@@ -63,11 +63,9 @@ def frames_at(
     stream: av.VideoStream,
     times_s: Iterable[float],
 ) -> Iterator[tuple[float, av.VideoFrame]]:
-    """For each time (seconds from the start), the first frame shown at or after it.
-
-    A time past the last frame gets the last frame. Stop iterating to stop
-    decoding: at most one keyframe interval is decoded between two frames.
-    """
+    """For each time (s from the start), the first frame shown at or after it, else the last."""
+    # Stopping the iteration stops the decoding: at most one keyframe
+    # interval is decoded between two frames yielded.
     walker = _Walker(container, stream)
     for time_s in sorted(times_s):
         frame = walker.frame_at(time_s)
@@ -94,9 +92,11 @@ class _Walker:
         stream.thread_type = "AUTO"
 
     def seconds(self, frame: av.VideoFrame) -> float:
+        """Time of `frame` from the start of the stream."""
         return float((frame.pts - self.start) * self.time_base)
 
     def frame_at(self, time_s: float) -> av.VideoFrame | None:
+        """The first frame at or after `time_s`, by decoding forward or seeking first."""
         wanted = self.start + Fraction(time_s).limit_denominator(10**6) / self.time_base
         target = wanted - self.tolerance
         if self.returned is not None and self.returned.pts >= target:

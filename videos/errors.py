@@ -13,6 +13,7 @@ class VideoError(Exception):
         self.extra = extra
 
     def as_dict(self) -> dict:
+        """The JSON body of an error answer."""
         return {"error": self.code, "detail": self.detail, **self.extra}
 
 

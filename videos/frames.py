@@ -50,11 +50,7 @@ def sample_frames(
     quality: int = 80,
     limits: VideoLimits | None = None,
 ) -> Iterator[Picture]:
-    """The exact frames at 0, every_s, 2 x every_s... as small upright JPEGs.
-
-    Seeks from sample to sample where that beats decoding everything; stop
-    iterating to stop decoding.
-    """
+    """The exact frames at 0, every_s, 2 x every_s... as small upright JPEGs (seeking between)."""
     if every_s <= 0:
         raise ValueError("every_s must be positive.")
     with opened_video(path, limits=limits) as video:
@@ -109,11 +105,9 @@ def scan(
     should_cancel: Callable[[], bool] | None = None,
     limits: VideoLimits | None = None,
 ) -> Iterator[SceneCut | Picture]:
-    """One pass over every frame: scene cuts and, if `every_s`, sampled frames, in time order.
-
-    `on_progress(frames_done, frames_expected)` is called a few times a
-    second; `should_cancel()` is checked at every frame and raises Cancelled.
-    """
+    """Scene cuts and, if `every_s`, sampled frames in time order, from one decoding pass."""
+    # on_progress(frames_done, frames_expected) runs a few times a second;
+    # should_cancel() is checked at every frame and true raises Cancelled.
     with opened_video(path, limits=limits) as video:
         stream = video.stream
         stream.thread_type = "AUTO"

@@ -4,9 +4,11 @@ Every open goes through `open_video()`: the container is sniffed from the
 bytes, FFmpeg gets the open file (no URL, so no protocol), the demuxer forced
 to the sniffed one, `file` as the only protocol allowed and an `io_open` hook
 that refuses any further file or URL a demuxer might ask for. Limits are
-checked from the header values before anything is decoded; one frame is then
-decoded, since a stream FFmpeg cannot decode is as good as no video, and the
-display matrix (rotation) reaches PyAV only on decoded frames.
+checked on the header values before this module decodes anything, and
+FFmpeg's own stream probing gets them as `max_pixels`, so no picture over
+them is ever allocated. One frame is then decoded: a stream FFmpeg cannot
+decode is as good as no video, and the display matrix (rotation) reaches
+PyAV only on decoded frames.
 """
 
 from __future__ import annotations
@@ -77,6 +79,7 @@ class VideoMetadata:
 
     @property
     def has_audio(self) -> bool:
+        """Whether the file has an audio stream."""
         return self.audio_codec is not None
 
     @property
@@ -95,12 +98,15 @@ class VideoMetadata:
         return values
 
 
+@contextmanager
 def open_video(
-    path: str | os.PathLike, *, sniffed: Sniffed | None = None
-) -> tuple[av.container.InputContainer, Sniffed]:
-    """Open a local video safely (sniffed, demuxer forced, no nested opens); close it."""
-    file = open_regular_file(path)
-    try:
+    path: str | os.PathLike,
+    *,
+    sniffed: Sniffed | None = None,
+    max_pixels: int | None = None,
+) -> Iterator[tuple[av.container.InputContainer, Sniffed]]:
+    """Open a local video safely (sniffed, demuxer forced, no nested opens); close it after."""
+    with open_regular_file(path) as file:
         sniffed = sniffed or sniff(file)
         if sniffed.demuxer not in DEMUXERS:
             raise ValueError(f"Refusing to force the {sniffed.demuxer!r} demuxer.")
@@ -108,22 +114,24 @@ def open_video(
         options = {"protocol_whitelist": "file"}
         if sniffed.demuxer == "mov":
             options["enable_drefs"] = "0"
-        container = av.open(
-            file,
-            format=sniffed.demuxer,
-            options=options,
-            io_open=_refuse_nested_open,
-            metadata_errors="replace",
-        )
-    except av.FFmpegError as error:
-        file.close()
-        raise CorruptVideo(
-            f"FFmpeg cannot read this {sniffed.name} file: {error.strerror}."
-        ) from None
-    except BaseException:
-        file.close()
-        raise
-    return container, sniffed
+        # FFmpeg decodes a frame or two while probing the streams; this
+        # keeps a picture over the limits from being allocated even then.
+        stream_options = [{"max_pixels": str(max_pixels)}] * 32 if max_pixels else None
+        try:
+            container = av.open(
+                file,
+                format=sniffed.demuxer,
+                options=options,
+                stream_options=stream_options,
+                io_open=_refuse_nested_open,
+                metadata_errors="replace",
+            )
+        except av.FFmpegError as error:
+            raise CorruptVideo(
+                f"FFmpeg cannot read this {sniffed.name} file: {error.strerror}."
+            ) from None
+        with container:
+            yield container, sniffed
 
 
 def _refuse_nested_open(url: str, flags: int, options: dict) -> None:
@@ -154,8 +162,10 @@ def opened_video(
             f"{limits.max_size_bytes} allowed.",
             limit="size",
         )
-    container, sniffed = open_video(path)
-    with container:
+    max_pixels = None
+    if limits.max_width is not None and limits.max_height is not None:
+        max_pixels = limits.max_width * limits.max_height
+    with open_video(path, max_pixels=max_pixels) as (container, sniffed):
         try:
             stream = _video_stream(container)
             duration_s = _duration_s(container, stream)

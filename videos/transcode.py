@@ -182,15 +182,12 @@ def make_proxy(
     should_cancel: Callable[[], bool] | None = None,
     timeout_s: float | None = None,
 ) -> ProxyResult:
-    """Write the proxy of `source` to `destination` (MP4), or skip when the source is one.
-
-    `on_progress(frames_done, frames_expected)` rises to frames_expected;
-    `should_cancel()` is polled ten times a second and, when true, stops
-    ffmpeg, removes the partial output and raises TranscodeCancelled.
-    Nothing ever exists at `destination` but a complete proxy. `metadata`
-    (read_metadata of this file) saves probing it again; `limits` apply when
-    it is probed here.
-    """
+    """Write the proxy of `source` to `destination` atomically, or skip when the source is one."""
+    # on_progress(frames_done, frames_expected) only rises, to expected at
+    # the end. should_cancel() is polled ten times a second; true stops
+    # ffmpeg, removes the partial file and raises TranscodeCancelled.
+    # `metadata` (read_metadata of this file) saves probing it again;
+    # `limits` apply when it is probed here.
     started = time.perf_counter()
     settings = settings or ProxySettings()
     # The demuxer forced on ffmpeg is the one the bytes call for, whatever

@@ -220,6 +220,20 @@ def test_limits_refuse_before_decoding(clip, tmp_path):
         probe.read_metadata(garbage)
 
 
+def test_ffmpeg_stream_probing_allocates_no_picture_over_the_limits(clip):
+    """FFmpeg's own probing decodes a frame; max_pixels stops it at the limits."""
+    limits = probe.VideoLimits(max_width=300, max_height=200)
+    level = av.logging.get_level()
+    av.logging.set_level(av.logging.ERROR)
+    try:
+        with av.logging.Capture() as logs, pytest.raises(VideoLimitExceeded):
+            probe.read_metadata(clip("numbered.mp4"), limits=limits)
+    finally:
+        av.logging.set_level(level)
+
+    assert any("exceeds specified max pixel count 60000" in log[2] for log in logs)
+
+
 @pytest.mark.parametrize(
     ("limits", "message"),
     [
@@ -269,8 +283,11 @@ def test_playlist_forced_through_the_mov_demuxer_fetches_nothing(tmp_path, liste
     )
     disguised = Sniffed("mov", "mp4", path.stat().st_size)
 
-    with pytest.raises(CorruptVideo, match="cannot read"):
-        probe.open_video(path, sniffed=disguised)
+    with (
+        pytest.raises(CorruptVideo, match="cannot read"),
+        probe.open_video(path, sniffed=disguised),
+    ):
+        pass
     assert listener.was_contacted() is False
 
 
@@ -280,8 +297,11 @@ def test_only_the_accepted_demuxers_can_be_forced(tmp_path, listener):
     )
 
     for demuxer in ("hls", "concat"):
-        with pytest.raises(ValueError, match="Refusing to force"):
-            probe.open_video(path, sniffed=Sniffed(demuxer, demuxer, 10))
+        with (
+            pytest.raises(ValueError, match="Refusing to force"),
+            probe.open_video(path, sniffed=Sniffed(demuxer, demuxer, 10)),
+        ):
+            pass
     assert listener.was_contacted() is False
 
 
