@@ -52,6 +52,7 @@ from videos.sniff import sniff_path
 
 logger = logging.getLogger(__name__)
 
+MAX_AUDIO_RATE = 48000  # above it, players and the AAC encoder balk
 TRANSPOSE = {90: "transpose=clock", 180: "hflip,vflip", 270: "transpose=cclock"}
 
 
@@ -80,7 +81,7 @@ class ProxyResult:
 
 
 def proxy_plan(metadata: VideoMetadata, settings: ProxySettings | None = None) -> str:
-    """ "skip", "copy" or "encode": the least work that gives a proxy of `settings`."""
+    """The least work that gives a proxy of `settings`: "skip", "copy" or "encode"."""
     settings = settings or ProxySettings()
     fits = (
         metadata.video_codec == "h264"
@@ -107,8 +108,7 @@ def proxy_size(
 ) -> tuple[int, int]:
     """Width and height of the encoded proxy: upright, aspect kept, both even."""
     settings = settings or ProxySettings()
-    display_width, display_height = metadata.display_size
-    height = _even(min(settings.height, display_height))
+    height = _even(min(settings.height, metadata.display_size[1]))
     return _even(height * metadata.display_aspect_ratio), height
 
 
@@ -168,6 +168,8 @@ def _encode_args(metadata: VideoMetadata, settings: ProxySettings) -> list[str]:
         args += ["-c:a", "aac", "-b:a", str(settings.audio_bitrate)]
         if (metadata.audio_channels or 0) > settings.max_audio_channels:
             args += ["-ac", str(settings.max_audio_channels)]
+        if (metadata.audio_sample_rate or 0) > MAX_AUDIO_RATE:
+            args += ["-ar", str(MAX_AUDIO_RATE)]
     return args
 
 

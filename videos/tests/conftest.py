@@ -27,6 +27,9 @@ RECIPES: dict[str, Callable[[Path], Path]] = {
         path, rotation_ccw=90, audio=False
     ),
     "vfr.mp4": lambda path: clips.numbered_clip(path, timestamps_ms=VFR_TIMESTAMPS_MS),
+    "surround.mp4": lambda path: clips.numbered_clip(
+        path, seconds=1, audio_layout="5.1", audio_rate=96000
+    ),
     "hd.mp4": lambda path: clips.numbered_clip(path, size=(960, 540), **GOP30),
     "quicktime.mov": lambda path: clips.numbered_clip(path, seconds=1),
     "numbered.mkv": lambda path: clips.numbered_clip(path, **GOP30),

@@ -71,6 +71,16 @@ def test_source_without_audio_gives_a_proxy_without_audio(clip, tmp_path):
     assert result.metadata.fps == 10
 
 
+def test_surround_high_rate_audio_becomes_stereo_48khz(clip, tmp_path):
+    source = read_metadata(clip("surround.mp4"))
+
+    result = transcode.make_proxy(clip("surround.mp4"), tmp_path / "proxy.mp4")
+
+    assert (source.audio_channels, source.audio_sample_rate) == (6, 96000)
+    assert result.metadata.audio_channels == 2
+    assert result.metadata.audio_sample_rate == 48000
+
+
 @pytest.mark.parametrize(
     ("name", "corner"),
     [("rotated_cw90.mp4", "top-right"), ("rotated_cw270.mp4", "bottom-left")],
