@@ -12,8 +12,8 @@ shared with other engineers' work, runs alternating in one session:
     PyAV, decoding thread + encoding    6.9-7.3 s  0.96-1.00x   15.5 s  1.29
     this module                         -                  12.3 s  1.02
 
-and bench/videos.py, 5 back-to-back pairs at load 5-8: median pair ratio
-0.97, CPU seconds ratio 0.98. Decoding the 1080p source is most of the cost.
+and bench/videos.py, 5 back-to-back pairs per run: median pair ratio 0.97
+and CPU seconds ratio 0.98 at load 5-8, 1.03 and 1.02 at load 2-7. Decoding the 1080p source is most of the cost.
 The command line runs demuxer, decoder, filters and encoder in threads of
 their own; PyAV in one Python thread runs them in turn and misses the 1.1x
 target, and a two-thread PyAV pipeline ties with it only on an idle machine.
