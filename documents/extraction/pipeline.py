@@ -129,7 +129,8 @@ def _extract_pdf(
             deadline.remaining()
             shape = (message["height"], message["width"])
             image = np.frombuffer(payload, np.uint8).reshape(shape)
-            text = ocr.rows_text(ocr.group_rows(ocr.recognize(image)))
+            lines = ocr.recognize(image, det_max_side=ocr.PAGE_DET_MAX_SIDE)
+            text = ocr.rows_text(ocr.group_rows(lines))
             pages[message["number"]] = Page(message["number"], text, is_ocr=True)
             state["ocr_done"] += 1
             progress("ocr", state["ocr_done"], state["ocr_total"], force=True)
