@@ -95,17 +95,6 @@ def ingest(request: HttpRequest) -> JsonResponse:
 
 # Operator routes ----------------------------------------------------------------
 
-_ERROR_CODES = {
-    400: "bad_request",
-    401: "not_authenticated",
-    403: "permission_denied",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    422: "unprocessable",
-    429: "rate_limited",
-}
-
 
 def _sync_flag(request: Request) -> bool:
     raw = request.query_params.get("sync", "false").strip().lower()
@@ -119,28 +108,14 @@ def _sync_flag(request: Request) -> bool:
 
 
 class OperatorView(APIView):
-    """Staff only (anonymous 401, others 403); rate-limited per user; JSON errors."""
+    """Staff only (anonymous 401, others 403); rate-limited per user; JSON errors
+    in the project's one shape (config.api_errors)."""
 
     permission_classes = [IsAdminUser]
     ratelimit_scope = "admin"
 
     def ratelimit_rate(self) -> str:
         return settings.CAPTURES_RATE_LIMITS.get(self.ratelimit_scope, "")
-
-    def handle_exception(self, exc: Exception) -> Response:
-        response = super().handle_exception(exc)
-        data = response.data
-        if isinstance(data, dict) and "error" in data:
-            return response
-        if isinstance(data, dict) and set(data) == {"detail"}:
-            detail = str(data["detail"])
-        else:
-            detail = data
-        response.data = {
-            "error": _ERROR_CODES.get(response.status_code, "error"),
-            "detail": detail,
-        }
-        return response
 
 
 SYNC_PARAMETER = OpenApiParameter(

@@ -28,4 +28,7 @@ urlpatterns = [
     ),
 ]
 
+handler400 = "config.api_errors.bad_request"
+handler403 = "config.api_errors.permission_denied"
 handler404 = "config.api_errors.page_not_found"
+handler500 = "config.api_errors.server_error"

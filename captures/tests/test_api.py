@@ -66,7 +66,7 @@ def test_device_create_validates_input(staff_client, make_device):
         "/api/v1/devices/", {"device_id": "esp32-001", "name": "x"}, format="json"
     )
     assert duplicate.status_code == 400
-    assert "device_id" in duplicate.json()
+    assert "device_id" in duplicate.json()["detail"]
     malformed = staff_client.post(
         "/api/v1/devices/", {"device_id": "no spaces", "name": "x"}, format="json"
     )

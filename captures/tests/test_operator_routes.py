@@ -154,7 +154,8 @@ def test_bad_sync_flag_is_a_400(staff_client, device_and_key):
         f"/v1/admin/process-capture/{capture.public_id}?sync=maybe"
     )
     assert response.status_code == 400
-    assert response.json()["error"] == "bad_request"
+    assert response.json()["error"] == "invalid"
+    assert "sync must be true or false" in response.json()["detail"]
 
 
 def test_process_pending_async_queues_the_batch_job(

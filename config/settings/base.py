@@ -77,6 +77,7 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "ratelimits.middleware.RateLimitHeadersMiddleware",
+    "inputs.middleware.RequestGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -115,6 +116,16 @@ AUTH_PASSWORD_VALIDATORS = [
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int(
     "DJANGO_DATA_UPLOAD_MAX_MEMORY_SIZE", default=28 * 1024 * 1024
 )
+
+# Bodies sent chunked (no Content-Length) are read up to this size.
+API_CHUNKED_BODY_MAX_BYTES = env.int(
+    "API_CHUNKED_BODY_MAX_BYTES", default=100 * 1024 * 1024
+)
+# JSON nested deeper than this is refused before it is parsed.
+API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=64)
+# Dates a client says something happened at: how far back, how far ahead.
+API_DATE_MAX_PAST_DAYS = env.int("API_DATE_MAX_PAST_DAYS", default=366 * 20)
+API_DATE_MAX_FUTURE_S = env.int("API_DATE_MAX_FUTURE_S", default=300)
 
 # STATIC AND MEDIA ---------------------------------------------------------
 STATIC_URL = "/static/"
@@ -251,6 +262,11 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api_errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["ratelimits.drf.AdaptiveRateThrottle"],
+    "DEFAULT_PARSER_CLASSES": [
+        "inputs.parsers.GuardedJSONParser",
+        "inputs.parsers.GuardedFormParser",
+        "inputs.parsers.GuardedMultiPartParser",
+    ],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {

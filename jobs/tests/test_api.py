@@ -148,7 +148,7 @@ def test_bad_credentials_get_400_json(anon_client, staff_user, body):
     """Wrong username or password: 400 with a JSON reason, and no token."""
     response = anon_client.post(f"{API}/auth/token/", body, format="json")
     assert response.status_code == 400
-    assert "Unable to log in" in response.json()["non_field_errors"][0]
+    assert "Unable to log in" in response.json()["detail"]["non_field_errors"][0]
     assert not Token.objects.exists()
 
 
@@ -157,7 +157,7 @@ def test_missing_credentials_name_the_fields(anon_client):
     """An empty body names both required fields."""
     response = anon_client.post(f"{API}/auth/token/", {}, format="json")
     assert response.status_code == 400
-    assert set(response.json()) == {"username", "password"}
+    assert set(response.json()["detail"]) == {"username", "password"}
 
 
 @pytest.mark.django_db
@@ -306,7 +306,8 @@ def test_a_bad_filter_value_is_400_naming_the_filter(staff_client, query, field)
     """An unknown status or a target_type not shaped 'app_label.model' is refused."""
     response = staff_client.get(f"{API}/jobs/?{query}")
     assert response.status_code == 400
-    assert field in response.json()
+    assert response.json()["error"] == "invalid"
+    assert field in response.json()["detail"]
 
 
 @pytest.mark.django_db
@@ -355,7 +356,7 @@ def test_a_bad_failed_limit_is_400_naming_limit(staff_client, limit):
     """limit must be an integer 1..500."""
     response = staff_client.get(f"{API}/jobs/failed/?limit={limit}")
     assert response.status_code == 400
-    assert "limit" in response.json()
+    assert "limit" in response.json()["detail"]
 
 
 # JOBS: SUBMIT -------------------------------------------------------------
@@ -428,7 +429,7 @@ def test_a_bad_submit_is_400_naming_the_problem(staff_client, body, field, words
         f"{API}/jobs/", {"job_type": "jobs.diagnostic", **body}, format="json"
     )
     assert response.status_code == 400
-    errors = response.json()
+    errors = response.json()["detail"]
     assert field in errors, errors
     assert words in str(errors[field])
     assert not ProcessingJob.objects.exists()
@@ -439,7 +440,7 @@ def test_bad_params_name_the_params_field(staff_client):
     """The type's params serializer reports per field, under params."""
     response = submit(staff_client, params={"sleep_s": 99999, "progress_steps": -1})
     assert response.status_code == 400
-    assert set(response.json()["params"]) == {"sleep_s", "progress_steps"}
+    assert set(response.json()["detail"]["params"]) == {"sleep_s", "progress_steps"}
 
 
 @pytest.mark.django_db
@@ -447,7 +448,7 @@ def test_a_missing_job_type_is_400(staff_client):
     """job_type is required."""
     response = staff_client.post(f"{API}/jobs/", {"params": {}}, format="json")
     assert response.status_code == 400
-    assert "required" in response.json()["job_type"][0]
+    assert "required" in response.json()["detail"]["job_type"][0]
 
 
 @pytest.mark.django_db
@@ -560,7 +561,7 @@ def test_an_unknown_queue_is_400_naming_it(staff_client, method, suffix):
     """Every queue route refuses a queue the engine doesn't know, naming it."""
     response = getattr(staff_client, method)(f"{API}/queues/nowhere/{suffix}")
     assert response.status_code == 400
-    assert "unknown queue 'nowhere'" in response.json()["queue"][0]
+    assert "unknown queue 'nowhere'" in response.json()["detail"]["queue"][0]
     assert not QueueState.objects.exists()
 
 

@@ -68,7 +68,8 @@ def test_a_bad_batch_is_refused_whole_and_stores_nothing(staff_client, body, fie
     """Too many, none, or one bad item: 400 naming the problem; no job is written."""
     answer = staff_client.post(BATCH, body, format="json")
     assert answer.status_code == 400
-    assert field in answer.json()
+    assert answer.json()["error"] == "invalid"
+    assert field in answer.json()["detail"]
     assert ProcessingJob.objects.count() == 0
 
 

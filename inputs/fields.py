@@ -1,0 +1,39 @@
+"""DRF and django-filter fields that hold the project's input rules."""
+
+from datetime import datetime
+
+import django_filters
+from django import forms
+from rest_framework import serializers
+
+from inputs.datetimes import DateOutOfRange
+from inputs.datetimes import client_datetime_check
+from inputs.datetimes import filter_datetime_check
+
+
+class ClientDateTimeField(serializers.DateTimeField):
+    """When something happened, by the client's clock: real offset, sane window."""
+
+    def to_internal_value(self, value) -> datetime:
+        parsed = super().to_internal_value(value)
+        try:
+            return client_datetime_check(parsed)
+        except DateOutOfRange as exc:
+            raise serializers.ValidationError(str(exc)) from None
+
+
+class _FilterDateTimeFormField(django_filters.fields.IsoDateTimeField):
+    def to_python(self, value):
+        parsed = super().to_python(value)
+        if parsed is None:
+            return None
+        try:
+            return filter_datetime_check(parsed)
+        except DateOutOfRange as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+
+class FilterDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """An ISO 8601 datetime filter that refuses impossible offsets and far-off years (400)."""
+
+    field_class = _FilterDateTimeFormField

@@ -1,0 +1,81 @@
+"""Refuse, before any view or authentication runs, input that would crash a parser or
+poison the database: NUL in the path or query string, JSON nested too deep or holding
+NUL, NUL in urlencoded form fields."""
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest
+from django.http import HttpResponse
+from django.http import JsonResponse
+from rest_framework.exceptions import ParseError
+
+from inputs import scanning
+from inputs.parsers import raw_json_check
+
+JSON_CONTENT_TYPES = ("application/json",)
+
+
+def refusal(status: int, code: str, detail: str) -> JsonResponse:
+    return JsonResponse({"error": code, "detail": detail}, status=status)
+
+
+def _is_json(request: HttpRequest) -> bool:
+    content_type = request.content_type or ""
+    return content_type in JSON_CONTENT_TYPES or content_type.endswith("+json")
+
+
+def checks_own_body(view):
+    """Mark a view that checks its body itself, after cheaper checks (e.g. a device key)."""
+    view.checks_own_body = True
+    return view
+
+
+class RequestGuardMiddleware:
+    """The project-wide input guard; its answers are JSON `{"error", "detail"}` 4xx."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        refused = self._url_refusal(request)
+        return refused or self.get_response(request)
+
+    def _url_refusal(self, request: HttpRequest) -> HttpResponse | None:
+        if "\x00" in request.path:
+            return refusal(400, "invalid_path", "the URL path contains a NUL character")
+        for key, values in request.GET.lists():
+            if scanning.text_has_nul(key) or scanning.text_has_nul(values):
+                return refusal(
+                    400,
+                    "invalid_query",
+                    f"the query parameter {key.replace(chr(0), '?')!r} contains a NUL character",
+                )
+        return None
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if getattr(view_func, "checks_own_body", False):
+            return None
+        if request.method in ("GET", "HEAD", "OPTIONS", "DELETE", "TRACE"):
+            return None
+        try:
+            return self._body_refusal(request)
+        except RequestDataTooBig:
+            return refusal(
+                413,
+                "request_too_large",
+                f"the request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes",
+            )
+
+    def _body_refusal(self, request: HttpRequest) -> HttpResponse | None:
+        if _is_json(request):
+            try:
+                raw_json_check(request.body)
+            except ParseError as exc:
+                return refusal(400, "invalid_json", str(exc.detail))
+        elif request.content_type == "application/x-www-form-urlencoded":
+            for key, values in request.POST.lists():
+                if scanning.text_has_nul(key) or scanning.text_has_nul(values):
+                    return refusal(
+                        400, "invalid_form", "a form field contains a NUL character"
+                    )
+        return None
