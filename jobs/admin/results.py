@@ -30,9 +30,9 @@ class LinkedTaskResultAdmin(TaskResultAdmin):
         job_of_first_send = ProcessingJob.objects.filter(
             task_id=OuterRef("task_id")
         ).values("id")[:1]
-        job_of_resend = JobDispatch.objects.filter(
-            task_id=OuterRef("task_id")
-        ).values("job_id")[:1]
+        job_of_resend = JobDispatch.objects.filter(task_id=OuterRef("task_id")).values(
+            "job_id"
+        )[:1]
         return (
             super()
             .get_queryset(request)
