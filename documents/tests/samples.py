@@ -249,3 +249,31 @@ def png(image: Image.Image) -> bytes:
     out = io.BytesIO()
     image.save(out, "PNG")
     return out.getvalue()
+
+
+def object_stream_bomb_pdf(*, inflated_bytes: int = 128 * 1024 * 1024) -> bytes:
+    """A PDF whose object stream inflates to a huge array; its broken xref makes
+    pdfium scan (and inflate) the object stream while opening the file."""
+    import zlib
+
+    compressor = zlib.compressobj(9)
+    block = b"0 " * (1 << 16)
+    parts = [compressor.compress(b"6 0 [")]
+    parts += [compressor.compress(block) for _ in range(inflated_bytes // len(block))]
+    stream = b"".join(parts) + compressor.compress(b"]") + compressor.flush()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
+        b" /Resources << /Extra 6 0 R >> >>",
+        b"<< /Length 0 >>\nstream\n\nendstream",
+        b"<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length %d >>\nstream\n"
+        % len(stream)
+        + stream
+        + b"\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.5\n")
+    for number, body in enumerate(objects, 1):
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    out += b"trailer\n<< /Size 7 /Root 1 0 R >>\nstartxref\n999999\n%%EOF\n"
+    return bytes(out)

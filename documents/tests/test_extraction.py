@@ -197,6 +197,14 @@ def test_compression_bomb_pdf_is_stopped_by_the_memory_cap():
         extract(bomb, limits=Limits(memory_bytes=64 * 1024 * 1024))
 
 
+def test_object_stream_bomb_pdf_is_stopped_by_the_memory_cap():
+    """A file of some 130 KB whose object stream inflates to 128 MiB is refused."""
+    bomb = samples.object_stream_bomb_pdf()
+    assert len(bomb) < 200_000
+    with pytest.raises(ResourceLimitExceeded, match="memory limit of 64 MiB"):
+        extract(bomb, limits=Limits(memory_bytes=64 * 1024 * 1024))
+
+
 def test_slow_document_hits_the_time_limit():
     """A document that takes longer than the time limit is stopped with a typed error."""
     with pytest.raises(ExtractionTimeout, match="longer than 0.01 s"):
