@@ -1,10 +1,16 @@
-"""The one DRF router: the whole REST surface under /api/v1/."""
+"""The one DRF router: the whole REST surface under /api/v1/.
+
+Each media app registers its own ViewSets through `<app>.api.routes.register`.
+"""
 
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from captures.api import views as captures_views
+from documents.api import routes as documents_routes
 from jobs.api import views as jobs_views
+from photos.api import routes as photos_routes
+from videos.api import routes as videos_routes
 
 router = DefaultRouter()
 router.register("jobs", jobs_views.ProcessingJobViewSet, basename="job")
@@ -16,6 +22,9 @@ router.register("captures", captures_views.CaptureViewSet, basename="capture")
 router.register(
     "observations", captures_views.ObservationViewSet, basename="observation"
 )
+photos_routes.register(router)
+videos_routes.register(router)
+documents_routes.register(router)
 
 app_name = "api"
 urlpatterns = [

@@ -14,6 +14,10 @@ urlpatterns = [
     path("readyz", ReadinessView.as_view(), name="readyz"),
     path("api/v1/", include("config.api_router")),
     path("v1/", include("captures.urls")),
+    # The original systems' routes of the other media apps, at their own paths.
+    path("", include("photos.urls")),
+    path("", include("videos.urls")),
+    path("", include("documents.urls")),
     path(
         "api/schema/",
         SpectacularAPIView.as_view(permission_classes=[AllowAny]),

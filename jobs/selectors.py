@@ -48,8 +48,19 @@ def job_get(*, job_id: Any) -> ProcessingJob:
     return job_list().get(id=job_id)
 
 
-def job_for_task_id(*, task_id: str) -> ProcessingJob | None:
-    """The job one of whose sends had this Celery task id, or None (a plain task or unknown).
+def job_list_for_user(*, user: Any) -> QuerySet[ProcessingJob]:
+    """Jobs a user may see: all for staff (or user=None, internal callers), else those they submitted."""
+    jobs = job_list()
+    if user is None or getattr(user, "is_staff", False):
+        return jobs
+    if not getattr(user, "is_authenticated", False):
+        return jobs.none()
+    return jobs.filter(submitted_by=user)
+
+
+def job_for_task_id(*, task_id: str, user: Any = None) -> ProcessingJob | None:
+    """The job one of whose sends had this Celery task id, or None (a plain task,
+    unknown, or not visible to the user).
 
     The first send's task id is the job's id; later ones are the job's
     current `task_id` or one of its JobDispatch rows.
@@ -58,11 +69,12 @@ def job_for_task_id(*, task_id: str) -> ProcessingJob | None:
         uuid.UUID(task_id)
     except ValueError:
         return None
-    job = job_list().filter(Q(id=task_id) | Q(task_id=task_id)).first()
+    jobs = job_list_for_user(user=user)
+    job = jobs.filter(Q(id=task_id) | Q(task_id=task_id)).first()
     if job is not None:
         return job
     dispatch = JobDispatch.objects.filter(task_id=task_id).only("job_id").first()
-    return job_list(filters={"id": dispatch.job_id}).first() if dispatch else None
+    return jobs.filter(id=dispatch.job_id).first() if dispatch else None
 
 
 def job_task_ids(*, job: ProcessingJob) -> list[str]:

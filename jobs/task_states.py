@@ -9,6 +9,7 @@ from typing import Any
 from celery import states
 
 from jobs.context import progress_percent
+from jobs.job_types import job_type_get
 from jobs.models import ProcessingJob
 
 S = ProcessingJob.Status
@@ -49,15 +50,41 @@ def job_task_progress(job: ProcessingJob) -> dict[str, Any]:
     }
 
 
+_STATUS_TEXT = {
+    S.QUEUED: "Queued",
+    S.RUNNING: "Running",
+    S.RETRYING: "Waiting to retry",
+    S.COMPLETED: "Completed",
+    S.FAILED: "Failed",
+    S.CANCELLED: "Cancelled",
+}
+
+
 def job_task_status(job: ProcessingJob) -> dict[str, Any]:
-    """The job as a task: state, progress, result or error, ready and successful."""
-    return {
+    """The job as a task: state, a status message, progress, result or error, ready.
+
+    The job type's `status_fields` add fields of its own; they never replace
+    these.
+    """
+    progress = job_task_progress(job)
+    status = {
         "task_id": job.task_id or str(job.id),
         "job_id": str(job.id),
         "state": job_task_state(job),
-        "progress": job_task_progress(job),
+        "status": job.progress_message or _STATUS_TEXT[job.status],
+        "current": progress["current"],
+        "total": progress["total"],
+        "progress": progress,
         "result": job.result if job.status == S.COMPLETED else None,
         "error": job.error_message or None,
         "ready": job.status in ProcessingJob.FINISHED_STATUSES,
         "successful": job.status == S.COMPLETED,
     }
+    try:
+        spec = job_type_get(job.job_type)
+    except KeyError:
+        return status
+    if spec.status_fields is not None:
+        extra = spec.status_fields(job) or {}
+        status = {**extra, **status}
+    return status

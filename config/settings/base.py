@@ -343,3 +343,9 @@ CAPTURES_RATE_LIMITS = {
     "process_pending": env("CAPTURES_RATE_PROCESS_PENDING", default="5/m"),
     "admin": env("CAPTURES_RATE_ADMIN", default="100/m"),
 }
+
+# PHOTOS -------------------------------------------------------------------
+
+# VIDEOS -------------------------------------------------------------------
+
+# DOCUMENTS ----------------------------------------------------------------

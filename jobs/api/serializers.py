@@ -228,6 +228,9 @@ class TaskStatusSerializer(serializers.Serializer):
         help_text="The job this task is a send of; null for a plain task.",
     )
     state = serializers.ChoiceField(choices=task_states.TASK_STATES)
+    status = serializers.CharField(help_text="What the task is doing, in words.")
+    current = serializers.FloatField()
+    total = serializers.FloatField()
     progress = TaskProgressSerializer()
     result = serializers.JSONField(allow_null=True)
     error = serializers.CharField(allow_null=True)
@@ -248,7 +251,17 @@ class JobTaskStatusSerializer(TaskStatusSerializer):
     """A job in Celery's task-state vocabulary, read from its row."""
 
     def to_representation(self, job: ProcessingJob) -> dict[str, Any]:
-        return super().to_representation(task_states.job_task_status(job))
+        status = task_states.job_task_status(job)
+        # The job type's own fields (status_fields) pass through unchanged.
+        return {**status, **super().to_representation(status)}
+
+
+class TaskCancelSerializer(serializers.Serializer):
+    task_id = serializers.CharField()
+    job_id = serializers.CharField(allow_null=True)
+    state = serializers.ChoiceField(choices=task_states.TASK_STATES)
+    status = serializers.CharField()
+    message = serializers.CharField()
 
 
 class AsyncResultTaskStatusSerializer(TaskStatusSerializer):
@@ -274,6 +287,9 @@ class AsyncResultTaskStatusSerializer(TaskStatusSerializer):
                 "task_id": task.id,
                 "job_id": None,
                 "state": state,
+                "status": state.capitalize(),
+                "current": progress["current"],
+                "total": progress["total"],
                 "progress": progress,
                 "result": info if state == states.SUCCESS else None,
                 "error": error,

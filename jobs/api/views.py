@@ -12,10 +12,12 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAdminUser
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from jobs import selectors
 from jobs import services
+from jobs import task_states
 from jobs.api import serializers
 from jobs.api.filters import ProcessingJobFilter
 from jobs.models import ProcessingJob
@@ -237,40 +239,65 @@ _task_id = OpenApiParameter("task_id", OpenApiTypes.STR, OpenApiParameter.PATH)
 @extend_schema(tags=["tasks"])
 @extend_schema_view(
     retrieve=extend_schema(
-        summary="A job's or task's state, progress and result", parameters=[_task_id]
+        summary="A job's or task's state, progress and result",
+        parameters=[_task_id],
+        responses=serializers.TaskStatusSerializer,
     ),
     destroy=extend_schema(
         summary="Cancel a job or revoke a task (409 if it already finished)",
         parameters=[_task_id],
         responses={
-            200: serializers.TaskStatusSerializer,
-            202: serializers.TaskStatusSerializer,
+            200: serializers.TaskCancelSerializer,
+            202: serializers.TaskCancelSerializer,
         },
     ),
 )
-class TaskViewSet(viewsets.GenericViewSet):
-    serializer_class = serializers.TaskStatusSerializer
-    permission_classes = [IsAdminUser]
-    pagination_class = None
-    filter_backends = []
+class TaskViewSet(viewsets.ViewSet):
+    """Any job (by any of its task ids) or plain Celery task.
+
+    Staff see every task; other users the jobs they submitted (e.g. their
+    document uploads), and cancel those. Unknown or not visible: 404.
+    """
+
+    permission_classes = [IsAuthenticated]
     lookup_field = "task_id"
     lookup_value_regex = "[^/]+"
 
+    def _job_or_404(self, request, task_id: str):
+        job = selectors.job_for_task_id(task_id=task_id, user=request.user)
+        if job is None and not request.user.is_staff:
+            raise NotFound(f"no task {task_id!r}")
+        return job
+
     def retrieve(self, request, task_id=None):
-        job = selectors.job_for_task_id(task_id=task_id)
+        job = self._job_or_404(request, task_id)
         if job is not None:
             return Response(serializers.JobTaskStatusSerializer(job).data)
         task = selectors.task_result_get(task_id=task_id)
         return Response(serializers.AsyncResultTaskStatusSerializer(task).data)
 
     def destroy(self, request, task_id=None):
-        job = selectors.job_for_task_id(task_id=task_id)
+        job = self._job_or_404(request, task_id)
         if job is not None:
             job = services.job_cancel(job_id=job.id, cancelled_by=request.user)
-            return Response(serializers.JobTaskStatusSerializer(job).data)
+            answer = {
+                "task_id": task_id,
+                "job_id": str(job.id),
+                "state": task_states.job_task_state(job),
+                "status": "cancelled",
+                "message": "Task has been cancelled",
+            }
+            return Response(serializers.TaskCancelSerializer(answer).data)
         selectors.task_result_get(task_id=task_id)
         task = services.task_revoke(task_id=task_id)
+        answer = {
+            "task_id": task.id,
+            "job_id": None,
+            "state": "REVOKED",
+            "status": "cancelled",
+            "message": "Task revoked; a running one is terminated",
+        }
         return Response(
-            serializers.AsyncResultTaskStatusSerializer(task).data,
+            serializers.TaskCancelSerializer(answer).data,
             status=status.HTTP_202_ACCEPTED,
         )

@@ -50,12 +50,41 @@ STAFF_ROUTES = [
     ("post", "/queues/default/resume/"),
     ("post", "/queues/default/purge/"),
     ("get", "/workers/"),
-    ("get", "/tasks/{job}/"),
-    ("delete", "/tasks/{job}/"),
 ]
 
 # Routes that only read: staff get 200 from each.
-STAFF_READ_ROUTES = [(method, path) for method, path in STAFF_ROUTES if method == "get"]
+STAFF_READ_ROUTES = [
+    *[(method, path) for method, path in STAFF_ROUTES if method == "get"],
+    ("get", "/tasks/{job}/"),
+]
+
+
+@pytest.mark.django_db
+def test_users_see_and_cancel_only_the_tasks_of_jobs_they_submitted(
+    user_client, user, other_user
+):
+    """A user's own job answers /tasks/{id}/ (and can be cancelled); another's is 404."""
+    own = ProcessingJobFactory(submitted_by=user, status=S.RUNNING, progress=20)
+    theirs = ProcessingJobFactory(submitted_by=other_user)
+    body = user_client.get(f"{API}/tasks/{own.id}/").json()
+    assert (body["job_id"], body["state"], body["current"]) == (
+        str(own.id),
+        "PROGRESS",
+        20,
+    )
+    for method in ("get", "delete"):
+        response = getattr(user_client, method)(f"{API}/tasks/{theirs.id}/")
+        assert response.status_code == 404
+    cancelled = user_client.delete(f"{API}/tasks/{own.id}/")
+    assert cancelled.json() == {
+        "task_id": str(own.id),
+        "job_id": str(own.id),
+        "state": "REVOKED",
+        "status": "cancelled",
+        "message": "Task has been cancelled",
+    }
+    theirs.refresh_from_db()
+    assert theirs.status == S.QUEUED
 
 
 def _call(client, method: str, path: str, job: ProcessingJob):
