@@ -18,6 +18,7 @@ from captures.services.processing import capture_mark_failed
 from captures.services.processing import capture_reprocess
 from captures.services.processing import captures_process_pending
 from captures.services.processing import captures_process_pending_submit
+from captures.services.processing import image_analyze
 
 __all__ = [
     "ANALYZE_JOB_TYPE",
@@ -38,4 +39,5 @@ __all__ = [
     "device_create",
     "device_rotate_key",
     "device_update",
+    "image_analyze",
 ]

@@ -131,6 +131,19 @@ def _thumbnail_store(capture: Capture, image: bytes) -> None:
         capture.thumbnail.storage.delete(capture.thumbnail.name)
 
 
+def image_analyze(
+    *, image: bytes, previous: bytes | None = None, ocr: bool | None = None
+) -> dict[str, Any]:
+    """The captures analyser on any image (e.g. a video frame), as a JSON-ready dict.
+
+    People, faces, codes, text, colours, brightness, sharpness, labels, and
+    motion against `previous`. Raises ValueError for bytes that are not an
+    image. Stores nothing.
+    """
+    use_ocr = settings.CAPTURES_OCR_ENABLED if ocr is None else ocr
+    return asdict(analysis.analyze_image(image, previous=previous, ocr=use_ocr))
+
+
 def capture_analyze(*, capture_id: int) -> Observation:
     """Analyse a capture and write its Observation; mark it completed.
 

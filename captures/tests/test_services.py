@@ -333,3 +333,11 @@ def test_authenticate_checks_key_and_state(make_device):
     services.device_update(device=device, is_active=False)
     with pytest.raises(DeviceInactive):
         services.device_authenticate(device_id="esp32-001", api_key=key)
+
+
+def test_any_image_can_be_analysed_without_storing_anything(device_and_key):
+    """image_analyze (for other apps, e.g. video frames) returns the facts, stores nothing."""
+    facts = services.image_analyze(image=images.qr_png("frame-7"), ocr=False)
+    assert [code["value"] for code in facts["codes"]] == ["frame-7"]
+    assert "qr" in facts["labels"] and facts["width"] == 640
+    assert Observation.objects.count() == 0
