@@ -9,6 +9,7 @@ so a worker pays their load time only on its first capture.
 from __future__ import annotations
 
 import functools
+import io
 import threading
 import time
 from dataclasses import asdict
@@ -19,6 +20,7 @@ from typing import Any
 
 import cv2
 import numpy as np
+from PIL import Image
 
 ANALYZER_NAME = "mediaqueue-local"
 ANALYZER_VERSION = "1"  # bump when results would change
@@ -28,6 +30,16 @@ BRIGHT_ABOVE = 200.0
 BLURRY_BELOW = 100.0  # variance of the Laplacian at capture resolution
 FLAT_STDDEV_BELOW = 10.0  # a featureless frame is not called blurry
 MOTION_LABEL_ABOVE = 0.01
+
+# Larger images are decoded at 1/2, 1/4 or 1/8 of their size (libjpeg scales
+# while decoding), so a 40 MP capture costs the memory of a 5 MP one; boxes
+# are scaled back to the original's coordinates.
+ANALYSIS_MAX_PIXELS = 5_000_000
+_REDUCED_READS = (
+    (2, cv2.IMREAD_REDUCED_COLOR_2),
+    (4, cv2.IMREAD_REDUCED_COLOR_4),
+    (8, cv2.IMREAD_REDUCED_COLOR_8),
+)
 
 MOTION_SIZE = (160, 120)
 MOTION_PIXEL_DELTA = 25
@@ -47,6 +59,9 @@ FACE_MIN_SIZE = (30, 30)
 # Camera frames are 640x480: detect text at native size instead of the
 # default upscale to 736 on the short side, which costs ~1.5x for no gain.
 OCR_DET_MIN_SIDE = 480
+# RapidOCR's detector runs at the frame's own size above its minimum side:
+# capping the long side bounds its memory (a 2000 px frame took ~600 MB).
+OCR_MAX_SIDE = 1280
 
 ImageSource = bytes | str | Path
 
@@ -81,10 +96,10 @@ def analyze_image(
     started = time.perf_counter()
 
     with _stage(timings, "decode"):
-        frame = _decode(image)
+        frame, scale, original_size = _decode_for_analysis(image)
         prior = None
         if previous is not None:
-            prior = _decode(previous, what="previous frame")
+            prior, _, _ = _decode_for_analysis(previous, what="previous frame")
         gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
     with _stage(timings, "quality"):
         brightness = float(gray.mean())
@@ -108,7 +123,12 @@ def analyze_image(
             text_boxes = _ocr(frame)
     timings["total"] = _ms_since(started)
 
-    height, width = frame.shape[:2]
+    width, height = original_size
+    if scale > 1:
+        people, faces, codes, text_boxes = (
+            [_scaled(found, scale) for found in group]
+            for group in (people, faces, codes, text_boxes)
+        )
     analysis = Analysis(
         width=int(width),
         height=int(height),
@@ -169,12 +189,48 @@ def _ms_since(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 2)
 
 
-def _decode(source: ImageSource, *, what: str = "image") -> np.ndarray:
+def _header_size(data: bytes) -> tuple[int, int] | None:
+    try:
+        with Image.open(io.BytesIO(data)) as header:
+            return header.size
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return None
+
+
+def _decode_for_analysis(
+    source: ImageSource, *, what: str = "image"
+) -> tuple[np.ndarray, int, tuple[int, int]]:
+    """The frame decoded at a reduced size when large: (frame, scale, original size)."""
+    data = Path(source).read_bytes() if isinstance(source, str | Path) else source
+    size = _header_size(data) if data else None
+    if size is not None and size[0] * size[1] > ANALYSIS_MAX_PIXELS:
+        for scale, flag in _REDUCED_READS:
+            if size[0] * size[1] / scale**2 <= ANALYSIS_MAX_PIXELS or scale == 8:
+                frame = _decode(data, what=what, flag=flag)
+                return frame, scale, size
+    frame = _decode(data, what=what)
+    return frame, 1, (frame.shape[1], frame.shape[0])
+
+
+def _scaled(found: dict, scale: int) -> dict:
+    """A detection's box in the original image's coordinates."""
+    scaled = dict(found)
+    for key in ("x", "y", "w", "h"):
+        if key in scaled:
+            scaled[key] = int(scaled[key] * scale)
+    if "box" in scaled:
+        scaled["box"] = [int(value * scale) for value in scaled["box"]]
+    return scaled
+
+
+def _decode(
+    source: ImageSource, *, what: str = "image", flag: int = cv2.IMREAD_COLOR
+) -> np.ndarray:
     data = Path(source).read_bytes() if isinstance(source, str | Path) else source
     frame = None
     if data:
         try:
-            frame = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+            frame = cv2.imdecode(np.frombuffer(data, np.uint8), flag)
         except cv2.error:
             frame = None
     if frame is None or frame.size == 0:
@@ -284,7 +340,15 @@ def _codes(frame: np.ndarray) -> list[dict]:
 def _ocr(frame: np.ndarray) -> list[dict]:
     # No text-angle classifier: a mounted camera sees its text upright, and
     # the classifier costs about a third of the OCR time.
-    result = _ocr_engine()(frame, use_cls=False)
+    height, width = frame.shape[:2]
+    shrink = min(1.0, OCR_MAX_SIDE / max(height, width))
+    if shrink < 1.0:
+        size = (round(width * shrink), round(height * shrink))
+        result = _ocr_engine()(
+            cv2.resize(frame, size, interpolation=cv2.INTER_AREA), use_cls=False
+        )
+    else:
+        result = _ocr_engine()(frame, use_cls=False)
     if result.boxes is None or result.txts is None:
         return []
     text_boxes = []
@@ -297,7 +361,11 @@ def _ocr(frame: np.ndarray) -> list[dict]:
                 {
                     "text": text,
                     "score": round(float(score), 4),
-                    "box": _clip(_corners_box(polygon), *frame.shape[1::-1]),
+                    "box": _clip(
+                        [round(v / shrink) for v in _corners_box(polygon)],
+                        width,
+                        height,
+                    ),
                 }
             )
     return text_boxes

@@ -247,3 +247,38 @@ def test_analyzer_identity_is_exposed():
     """The analyser names itself so stored observations can record what made them."""
     assert analysis.ANALYZER_NAME == "mediaqueue-local"
     assert analysis.ANALYZER_VERSION == "1"
+
+
+def test_a_large_capture_is_analysed_at_reduced_size_with_boxes_in_its_own_scale():
+    """A 4096x4096 capture (16.8 MP) is decoded at half size, yet reports its own
+    dimensions, and the face found is where the small original's face is, times 8."""
+    astronaut = Image.fromarray(skimage_data.astronaut())
+    small = analyze_image(encode(astronaut), ocr=False)
+    large_bytes = encode(astronaut.resize((4096, 4096), Image.LANCZOS))
+
+    frame, scale, size = analysis._decode_for_analysis(large_bytes)
+    large = analyze_image(large_bytes, ocr=False)
+
+    assert (scale, size) == (2, (4096, 4096))
+    assert frame.shape[0] * frame.shape[1] <= analysis.ANALYSIS_MAX_PIXELS
+    assert (large.width, large.height) == (4096, 4096)
+    [small_face] = small.faces
+    assert large.faces, "the face is still found at the reduced size"
+    centre = (small_face["x"] + small_face["w"] / 2) * 8, (
+        small_face["y"] + small_face["h"] / 2
+    ) * 8
+    nearest = min(
+        large.faces,
+        key=lambda face: abs(face["x"] + face["w"] / 2 - centre[0])
+        + abs(face["y"] + face["h"] / 2 - centre[1]),
+    )
+    assert abs(nearest["x"] + nearest["w"] / 2 - centre[0]) < 200
+    assert abs(nearest["y"] + nearest["h"] / 2 - centre[1]) < 200
+
+
+def test_a_forty_megapixel_capture_decodes_at_a_sixteenth_of_its_pixels():
+    """8000x5000 = 40 MP: libjpeg decodes it at 1/4 scale (2.5 MP)."""
+    big = Image.new("RGB", (8000, 5000), (90, 120, 150))
+    frame, scale, size = analysis._decode_for_analysis(encode(big))
+    assert (scale, size) == (4, (8000, 5000))
+    assert frame.shape[:2] == (1250, 2000)
