@@ -1,12 +1,12 @@
 """Thumbnails, previews and exports: decode once at the size needed, then encode.
 
 Engine, chosen by measurement (bench/photos.py: 24 MP JPEGs of about 7 MB,
-one pinned core, libvips on one thread, medians of 5 rounds, photos/s):
+one pinned core, libvips on one thread, medians of 7 rounds, photos/s):
 
                                   this module   pyvips alone   Pillow alone
-    thumbnail + preview (1440)        10.45          9.34           9.44
-    export, 2048 px JPEG q90           5.73          5.17           3.92
-    naive full-size Pillow decode      6.58
+    thumbnail + preview (1440)        10.83          9.55           9.37
+    export, 2048 px JPEG q90           6.67          6.65           5.50
+    naive full-size Pillow decode      6.60
 
 "pyvips alone" is thumbnail_buffer (shrink-on-load) and jpegsave; "Pillow
 alone" is draft() and a bicubic resize. Taken apart, the two engines
@@ -14,9 +14,11 @@ split the work: Pillow's draft() decodes a 24 MP JPEG at 1/2 scale in
 77 ms where libvips' jpegload with shrink=2 takes 98 ms (same
 libjpeg-turbo), while libvips' lanczos3 shrinks 3000 px to 2048 px in
 18 ms where Pillow's bicubic takes 68 ms. So this module decodes and
-encodes with Pillow and shrinks with libvips (photos.resample). An A/B run
-interleaving the three under heavy load kept the order (export 302 / 330 /
-421 ms, thumbnail + preview 208 / 221 / 227 ms).
+encodes with Pillow and shrinks with libvips (photos.resample): ahead of
+both for thumbnail + preview in every run, level with pyvips alone for
+exports (within run-to-run noise over five runs). Keeping Pillow for
+decoding leaves one code path for EXIF orientation, ICC profiles, HEIF,
+RAW previews and the pixel limit (photos.formats).
 
 Previews are 1440 px (one of Lightroom's standard preview sizes), so a
 6000x4000 JPEG decodes at 1/4 scale (1500x1000); thumbnails come from the
