@@ -10,21 +10,24 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from datetime import UTC
 from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import TooManyFieldsSent
+from django.core.exceptions import TooManyFilesSent
 from django.http import HttpRequest
 from django.http.multipartparser import MultiPartParserError
-from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from rest_framework.exceptions import ParseError
 
 from captures.errors import BadRequest
 from captures.errors import MalformedImage
 from captures.errors import PayloadTooLarge
 from captures.errors import UnsupportedMediaType
+from inputs.datetimes import DateOutOfRange
+from inputs.datetimes import client_datetime_check
+from inputs.parsers import raw_json_check
 
 # Room for the other fields and the multipart boundaries.
 ENVELOPE_BYTES = 64 * 1024
@@ -101,6 +104,10 @@ def _text_field(value: object, name: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise BadRequest(f"{name} must be a string", code="invalid_field", field=name)
+    if "\x00" in value:
+        raise BadRequest(
+            f"{name} contains a NUL character", code="invalid_field", field=name
+        )
     return value.strip() or None
 
 
@@ -114,13 +121,16 @@ def _captured_at(value: object) -> datetime | None:
         parsed = None
     if parsed is None:
         raise BadRequest(
-            f"captured_at must be an ISO-8601 date and time, not {text!r}",
+            f"captured_at must be an ISO-8601 date and time, not {text[:64]!r}",
             code="invalid_field",
             field="captured_at",
         )
-    if timezone.is_naive(parsed):
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed
+    try:
+        return client_datetime_check(parsed)
+    except DateOutOfRange as exc:
+        raise BadRequest(
+            f"captured_at: {exc}", code="invalid_field", field="captured_at"
+        ) from None
 
 
 def _idempotency_key(value: object, header: str) -> str | None:
@@ -151,8 +161,12 @@ def _from_json(request: HttpRequest) -> IngestInput:
             "the request body is too large", code="request_too_large"
         ) from None
     try:
+        raw_json_check(body)
+    except ParseError as exc:
+        raise BadRequest(str(exc.detail), code="malformed_json") from None
+    try:
         payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise BadRequest(
             f"the body is not valid JSON: {exc}", code="malformed_json"
         ) from None
@@ -192,12 +206,18 @@ def _from_multipart(request: HttpRequest) -> IngestInput:
         raise PayloadTooLarge(
             "the form fields are too large", code="request_too_large"
         ) from None
-    except (MultiPartParserError, TooManyFieldsSent) as exc:
+    except (MultiPartParserError, TooManyFieldsSent, TooManyFilesSent) as exc:
         raise BadRequest(
             f"the multipart body is malformed: {exc}", code="malformed_multipart"
         ) from None
+    images = files.getlist("image")
+    if len(images) > 1 or (images and fields.get("image_data")):
+        raise BadRequest(
+            "send one image per request: one `image` part (or `image_data`)",
+            code="too_many_images",
+        )
     device_id = _text_field(fields.get("device_id"), "device_id")
-    image_file = files.get("image")
+    image_file = images[0] if images else None
     image_data = fields.get("image_data")
     missing = [
         name

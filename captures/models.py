@@ -51,7 +51,7 @@ class Device(models.Model):
     # Only the SHA-256 of the key is kept; the key is shown once. Keys are
     # 256 random bits, so a slow password hash would add latency to every
     # ingest without adding safety.
-    api_key_hash = models.CharField(max_length=64, editable=False)
+    api_key_hash = models.CharField(max_length=64, editable=False, unique=True)
     api_key_prefix = models.CharField(
         max_length=16, blank=True, default="", editable=False
     )

@@ -1,6 +1,5 @@
 """/v1/: the device and operator routes of the original contract."""
 
-from django.urls import path
 from django.urls import re_path
 
 from captures import views
@@ -8,23 +7,26 @@ from captures import views
 app_name = "captures"
 urlpatterns = [
     re_path(r"^ingest/?$", views.ingest, name="ingest"),
-    path("admin/stats", views.AdminStatsView.as_view(), name="admin-stats"),
-    path(
-        "admin/process-capture/<str:capture_id>",
+    # The original routes answer with or without a trailing slash.
+    re_path(r"^admin/stats/?$", views.AdminStatsView.as_view(), name="admin-stats"),
+    re_path(
+        r"^admin/process-capture/(?P<capture_id>[^/]+)/?$",
         views.AdminProcessCaptureView.as_view(),
         name="admin-process-capture",
     ),
-    path(
-        "admin/process-pending",
+    re_path(
+        r"^admin/process-pending/?$",
         views.AdminProcessPendingView.as_view(),
         name="admin-process-pending",
     ),
-    path(
-        "admin/task-status/<str:task_id>",
+    re_path(
+        r"^admin/task-status/(?P<task_id>[^/]+)/?$",
         views.AdminTaskStatusView.as_view(),
         name="admin-task-status",
     ),
-    path(
-        "admin/queue-info", views.AdminQueueInfoView.as_view(), name="admin-queue-info"
+    re_path(
+        r"^admin/queue-info/?$",
+        views.AdminQueueInfoView.as_view(),
+        name="admin-queue-info",
     ),
 ]

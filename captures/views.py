@@ -26,8 +26,10 @@ from rest_framework.views import APIView
 from captures import selectors
 from captures import services
 from captures.errors import CaptureError
+from captures.errors import DeviceAuthenticationFailed
 from captures.ingest_request import parse_ingest_request
 from captures.models import Capture
+from inputs.middleware import checks_own_body
 from jobs import selectors as job_selectors
 from jobs import task_states
 from jobs.models import ProcessingJob
@@ -43,27 +45,95 @@ def _error(status_code: int, code: str, detail: str, **extra: Any) -> JsonRespon
 # Device ingest --------------------------------------------------------------------
 
 
-@csrf_exempt
-def ingest(request: HttpRequest) -> JsonResponse:
-    """POST /v1/ingest: store a device's image and queue its analysis."""
-    if request.method != "POST":
-        response = _error(405, "method_not_allowed", "use POST")
-        response["Allow"] = "POST"
-        return response
-    usage = None
-    try:
-        incoming = parse_ingest_request(request)
-        device = services.device_authenticate(
-            device_id=incoming.device_id, api_key=incoming.api_key
-        )
+def _rate(scope: str) -> str:
+    return settings.CAPTURES_RATE_LIMITS.get(scope, "")
+
+
+def _refused(exc: CaptureError, usage) -> JsonResponse:
+    return ratelimit.apply_headers(
+        JsonResponse(exc.as_dict(), status=exc.status), usage
+    )
+
+
+def _failed_auth(request: HttpRequest, *, key: str) -> bool:
+    """Count a failed device authentication against the client's IP (and the
+    device id it named); False once that budget was already used up."""
+    ip = ratelimit.client_ip(request)
+    usage = ratelimit.hit(
+        request,
+        scope="auth_failures_ip",
+        key=f"ip:{ip}",
+        rate=_rate("auth_failures_ip"),
+    )
+    if key.startswith("device:"):
         usage = ratelimit.hit(
             request,
-            scope="ingest",
-            key=f"device:{device.device_id}",
-            rate=settings.CAPTURES_RATE_LIMITS["ingest"],
+            scope="auth_failures_device",
+            key=key,
+            rate=_rate("auth_failures_device"),
         )
-        if usage is not None and not usage.allowed:
-            return ratelimit.too_many_requests(usage)
+    return usage is None or usage.allowed
+
+
+def _authenticate(request: HttpRequest):
+    """The device of the X-Device-Key header, before the body is read; or a refusal."""
+    ip = ratelimit.client_ip(request)
+    usage = ratelimit.hit(
+        request, scope="ingest_ip", key=f"ip:{ip}", rate=_rate("ingest_ip")
+    )
+    if usage is not None and not usage.allowed:
+        return None, ratelimit.too_many_requests(usage)
+    failures = ratelimit.hit(
+        request,
+        scope="auth_failures_ip",
+        key=f"ip:{ip}",
+        rate=_rate("auth_failures_ip"),
+        take=False,
+    )
+    if failures is not None and not failures.allowed:
+        return None, ratelimit.too_many_requests(failures)
+    try:
+        device = services.device_for_key(api_key=request.headers.get("X-Device-Key"))
+    except DeviceAuthenticationFailed as exc:
+        _failed_auth(request, key=f"ip:{ip}")
+        return None, _refused(exc, getattr(request, "ratelimit_usage", usage))
+    except CaptureError as exc:
+        return None, _refused(exc, usage)
+    return device, None
+
+
+@checks_own_body
+@csrf_exempt
+def ingest(request: HttpRequest) -> JsonResponse:
+    """POST /v1/ingest: store a device's image and queue its analysis.
+
+    The key is checked before the body is read: an unknown key costs one
+    indexed lookup, never the parse of a large body.
+    """
+    if request.method != "POST":
+        ip = ratelimit.client_ip(request)
+        usage = ratelimit.hit(
+            request, scope="ingest_ip", key=f"ip:{ip}", rate=_rate("ingest_ip")
+        )
+        response = ratelimit.apply_headers(
+            _error(405, "method_not_allowed", "use POST"), usage
+        )
+        response["Allow"] = "POST"
+        return response
+    device, refusal = _authenticate(request)
+    if refusal is not None:
+        return refusal
+    usage = ratelimit.hit(
+        request, scope="ingest", key=f"device:{device.device_id}", rate=_rate("ingest")
+    )
+    if usage is not None and not usage.allowed:
+        return ratelimit.too_many_requests(usage)
+    try:
+        incoming = parse_ingest_request(request)
+        if incoming.device_id != device.device_id:
+            if not _failed_auth(request, key=f"device:{incoming.device_id}"):
+                return ratelimit.too_many_requests(request.ratelimit_usage)
+            raise DeviceAuthenticationFailed("unknown device_id or wrong X-Device-Key")
         result = services.capture_ingest(
             device=device,
             image=incoming.image_bytes(),
@@ -71,9 +141,7 @@ def ingest(request: HttpRequest) -> JsonResponse:
             idempotency_key=incoming.idempotency_key,
         )
     except CaptureError as exc:
-        return ratelimit.apply_headers(
-            JsonResponse(exc.as_dict(), status=exc.status), usage
-        )
+        return _refused(exc, getattr(request, "ratelimit_usage", usage))
     except ValidationError as exc:
         return ratelimit.apply_headers(
             _error(400, "invalid", "; ".join(exc.messages)), usage

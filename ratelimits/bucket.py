@@ -14,12 +14,14 @@ from functools import lru_cache
 
 import redis
 
-# KEYS[1]: the bucket. ARGV: now (ms), period (ms), limit. Returns
-# {allowed 0/1, remaining, retry_after_ms, reset_ms}.
+# KEYS[1]: the bucket. ARGV: now (ms), period (ms), limit, take (1) or only
+# look (0). Returns {allowed 0/1, remaining, retry_after_ms, reset_ms}; a
+# look reports what is left without taking a token.
 _GCRA = """
 local now = tonumber(ARGV[1])
 local period = tonumber(ARGV[2])
 local limit = tonumber(ARGV[3])
+local take = ARGV[4] == '1'
 local interval = period / limit
 local tat = tonumber(redis.call('GET', KEYS[1]) or now)
 if tat < now then tat = now end
@@ -27,6 +29,9 @@ local new_tat = tat + interval
 local allow_at = new_tat - period
 if now < allow_at then
   return {0, 0, math.ceil(allow_at - now), math.ceil(tat - now)}
+end
+if not take then
+  return {1, math.floor((now - allow_at) / interval) + 1, 0, math.ceil(tat - now)}
 end
 redis.call('SET', KEYS[1], tostring(new_tat), 'PX', math.ceil(new_tat - now) + 1)
 local remaining = math.floor((now - allow_at) / interval)
@@ -80,11 +85,15 @@ def _script_for(url: str):
     return _client_for(url).register_script(_GCRA)
 
 
-def bucket_take(*, url: str, key: str, limit: int, period_s: int) -> BucketState:
-    """Take one token from the key's bucket of `limit` per `period_s`; raises redis errors."""
+def bucket_take(
+    *, url: str, key: str, limit: int, period_s: int, take: bool = True
+) -> BucketState:
+    """Take one token from the key's bucket of `limit` per `period_s` (or, with
+    take=False, only look whether one is left); raises redis errors."""
     now_ms = time.time() * 1000
     allowed, remaining, retry_after_ms, reset_ms = _script_for(url)(
-        keys=[key], args=[f"{now_ms:.3f}", period_s * 1000, max(1, limit)]
+        keys=[key],
+        args=[f"{now_ms:.3f}", period_s * 1000, max(1, limit), "1" if take else "0"],
     )
     return BucketState(
         allowed=bool(allowed),

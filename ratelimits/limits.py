@@ -114,10 +114,17 @@ def configured_rate(scope: str) -> str | None:
 
 
 def hit(
-    request: HttpRequest, *, scope: str, key: str, rate: str | None = None
+    request: HttpRequest,
+    *,
+    scope: str,
+    key: str,
+    rate: str | None = None,
+    take: bool = True,
 ) -> Usage | None:
     """Count one request of `key` in `scope` (at `rate`, else the scope's setting).
 
+    With take=False nothing is counted: the answer says whether one more
+    would be allowed (e.g. failed logins: look first, count only failures).
     Returns None when the scope is not limited or the limiter is off or down.
     The usage is also kept on the request, so the middleware can add the
     headers to whatever answer follows.
@@ -136,6 +143,7 @@ def hit(
             key=f"{settings.API_RATELIMIT_KEY_PREFIX}{scope}:{key}",
             limit=limit,
             period_s=configured.period_s,
+            take=take,
         )
     except (redis.RedisError, OSError):
         logger.exception(

@@ -4,6 +4,7 @@ from captures.services.cleanup import capture_delete
 from captures.services.cleanup import captures_cleanup
 from captures.services.devices import device_authenticate
 from captures.services.devices import device_create
+from captures.services.devices import device_for_key
 from captures.services.devices import device_rotate_key
 from captures.services.devices import device_update
 from captures.services.ingest import IngestResult
@@ -37,6 +38,7 @@ __all__ = [
     "captures_process_pending_submit",
     "device_authenticate",
     "device_create",
+    "device_for_key",
     "device_rotate_key",
     "device_update",
     "image_analyze",

@@ -13,6 +13,7 @@ from captures.errors import DeviceInactive
 from captures.models import Device
 
 API_KEY_PREFIX = "mqd_"
+MAX_KEY_LENGTH = 256
 _DUMMY_HASH = hashlib.sha256(b"no such device").hexdigest()
 
 
@@ -79,6 +80,27 @@ def device_update(*, device: Device, **fields: Any) -> Device:
         setattr(device, name, value)
     device.full_clean()
     device.save(update_fields=[*fields])
+    return device
+
+
+def device_for_key(*, api_key: str | None) -> Device:
+    """The active device this key belongs to: one indexed lookup, nothing else read.
+
+    Lets ingest refuse an unknown key before it reads or parses the body.
+    Raises DeviceAuthenticationFailed (401) for a missing or unknown key and
+    DeviceInactive (403) for a disabled device.
+    """
+    if not api_key:
+        raise DeviceAuthenticationFailed(
+            "missing X-Device-Key header", code="missing_device_key"
+        )
+    if "\x00" in api_key or len(api_key) > MAX_KEY_LENGTH:
+        raise DeviceAuthenticationFailed("unknown device_id or wrong X-Device-Key")
+    device = Device.objects.filter(api_key_hash=_hash_key(api_key)).first()
+    if device is None:
+        raise DeviceAuthenticationFailed("unknown device_id or wrong X-Device-Key")
+    if not device.is_active:
+        raise DeviceInactive(f"device {device.device_id} is disabled")
     return device
 
 

@@ -264,9 +264,10 @@ def test_a_large_capture_is_analysed_at_reduced_size_with_boxes_in_its_own_scale
     assert (large.width, large.height) == (4096, 4096)
     [small_face] = small.faces
     assert large.faces, "the face is still found at the reduced size"
-    centre = (small_face["x"] + small_face["w"] / 2) * 8, (
-        small_face["y"] + small_face["h"] / 2
-    ) * 8
+    centre = (
+        (small_face["x"] + small_face["w"] / 2) * 8,
+        (small_face["y"] + small_face["h"] / 2) * 8,
+    )
     nearest = min(
         large.faces,
         key=lambda face: abs(face["x"] + face["w"] / 2 - centre[0])

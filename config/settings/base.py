@@ -339,6 +339,14 @@ CAPTURES_VISION_TIMEOUT_S = env.float("CAPTURES_VISION_TIMEOUT_S", default=20.0)
 # other /v1/admin routes. Counted by the project's limiter (see RATE LIMITS).
 CAPTURES_RATE_LIMITS = {
     "ingest": env("CAPTURES_RATE_INGEST", default="10/m"),
+    # Every ingest request per client IP (answers refused before a device
+    # is known carry these headers), and failed device authentications per
+    # client IP and per device id.
+    "ingest_ip": env("CAPTURES_RATE_INGEST_IP", default="600/m"),
+    "auth_failures_ip": env("CAPTURES_RATE_AUTH_FAILURES_IP", default="30/m"),
+    "auth_failures_device": env(
+        "CAPTURES_RATE_AUTH_FAILURES_DEVICE", default="10/m"
+    ),
     "process_capture": env("CAPTURES_RATE_PROCESS_CAPTURE", default="20/m"),
     "process_pending": env("CAPTURES_RATE_PROCESS_PENDING", default="5/m"),
     "admin": env("CAPTURES_RATE_ADMIN", default="100/m"),
@@ -349,3 +357,71 @@ CAPTURES_RATE_LIMITS = {
 # VIDEOS -------------------------------------------------------------------
 
 # DOCUMENTS ----------------------------------------------------------------
+# Uploads larger than this are refused (413) before anything is stored.
+DOCUMENTS_MAX_UPLOAD_BYTES = env.int(
+    "DOCUMENTS_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024
+)
+# Caps of one extraction (documents.extraction.Limits): pages, pages read by
+# OCR, the parser process's memory on top of what it inherits, and time.
+DOCUMENTS_MAX_PAGES = env.int("DOCUMENTS_MAX_PAGES", default=2000)
+DOCUMENTS_MAX_OCR_PAGES = env.int("DOCUMENTS_MAX_OCR_PAGES", default=100)
+DOCUMENTS_PARSER_MEMORY_MB = env.int("DOCUMENTS_PARSER_MEMORY_MB", default=1024)
+DOCUMENTS_EXTRACTION_TIME_LIMIT_S = env.float(
+    "DOCUMENTS_EXTRACTION_TIME_LIMIT_S", default=600.0
+)
+DOCUMENTS_OCR_DPI = env.int("DOCUMENTS_OCR_DPI", default=150)
+# onnxruntime threads per worker process for OCR (0: one per core). A
+# prefork worker with one process per core runs best with 1.
+DOCUMENTS_OCR_THREADS = env.int("DOCUMENTS_OCR_THREADS", default=0)
+DOCUMENTS_CHUNK_SIZE = env.int("DOCUMENTS_CHUNK_SIZE", default=1000)
+DOCUMENTS_CHUNK_OVERLAP = env.int("DOCUMENTS_CHUNK_OVERLAP", default=150)
+# PostgreSQL text search configuration of new collections (each collection
+# can pick its own; SQLite's FTS5 uses Porter stemming for all).
+DOCUMENTS_DEFAULT_SEARCH_LANGUAGE = env(
+    "DOCUMENTS_DEFAULT_SEARCH_LANGUAGE", default="english"
+)
+# Web pages fetched by URL: size and time caps.
+DOCUMENTS_WEBPAGE_MAX_BYTES = env.int(
+    "DOCUMENTS_WEBPAGE_MAX_BYTES", default=5 * 1024 * 1024
+)
+DOCUMENTS_WEBPAGE_TIMEOUT_S = env.float("DOCUMENTS_WEBPAGE_TIMEOUT_S", default=20.0)
+# Networks that web-page fetches and webhooks may reach besides the public
+# internet (CIDR list). Empty in production; tests allow 127.0.0.0/8.
+DOCUMENTS_OUTBOUND_ALLOWED_NETWORKS = env.list(
+    "DOCUMENTS_OUTBOUND_ALLOWED_NETWORKS", default=[]
+)
+# Signed completion webhooks: time per attempt and attempts after the first
+# (spaced by the engine's backoff).
+DOCUMENTS_WEBHOOK_TIMEOUT_S = env.float("DOCUMENTS_WEBHOOK_TIMEOUT_S", default=10.0)
+DOCUMENTS_WEBHOOK_MAX_RETRIES = env.int("DOCUMENTS_WEBHOOK_MAX_RETRIES", default=5)
+# Receipts: image size cap, and whether an upload queues its OCR at once
+# (otherwise POST /receipts/ocr/process-all does).
+DOCUMENTS_RECEIPT_MAX_BYTES = env.int(
+    "DOCUMENTS_RECEIPT_MAX_BYTES", default=20 * 1024 * 1024
+)
+DOCUMENTS_RECEIPT_AUTO_OCR = env.bool("DOCUMENTS_RECEIPT_AUTO_OCR", default=True)
+DOCUMENTS_RECEIPT_PROCESS_ALL_MAX = env.int(
+    "DOCUMENTS_RECEIPT_PROCESS_ALL_MAX", default=500
+)
+# Optional OpenAI-compatible embeddings endpoint (base URL up to /v1) for
+# semantic ranking; never required: search is full-text without it.
+DOCUMENTS_EMBEDDINGS_API_URL = env("DOCUMENTS_EMBEDDINGS_API_URL", default="")
+DOCUMENTS_EMBEDDINGS_API_KEY = env("DOCUMENTS_EMBEDDINGS_API_KEY", default="")
+DOCUMENTS_EMBEDDINGS_MODEL = env(
+    "DOCUMENTS_EMBEDDINGS_MODEL", default="text-embedding-3-small"
+)
+DOCUMENTS_EMBEDDINGS_TIMEOUT_S = env.float(
+    "DOCUMENTS_EMBEDDINGS_TIMEOUT_S", default=20.0
+)
+DOCUMENTS_EMBEDDINGS_BATCH_SIZE = env.int("DOCUMENTS_EMBEDDINGS_BATCH_SIZE", default=64)
+# Rate limits of the documents routes per user ("count/period"; empty =
+# unlimited), counted by the project's limiter (see RATE LIMITS).
+DOCUMENTS_RATE_LIMITS = {
+    "upload": env("DOCUMENTS_RATE_UPLOAD", default="60/m"),
+    "url": env("DOCUMENTS_RATE_URL", default="30/m"),
+    "search": env("DOCUMENTS_RATE_SEARCH", default="120/m"),
+    "receipt_upload": env("DOCUMENTS_RATE_RECEIPT_UPLOAD", default="60/m"),
+    "receipt_process_all": env("DOCUMENTS_RATE_RECEIPT_PROCESS_ALL", default="5/m"),
+    "receipt_status": env("DOCUMENTS_RATE_RECEIPT_STATUS", default="120/m"),
+    "webhook_test": env("DOCUMENTS_RATE_WEBHOOK_TEST", default="10/m"),
+}
