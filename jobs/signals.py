@@ -83,6 +83,15 @@ def mark_worker_process(**kwargs) -> None:
 
 
 @receiver(connection_created)
+def read_out_of_range_timestamps(sender=None, connection=None, **kwargs) -> None:
+    """PostgreSQL: a timestamp Python cannot hold reads as the nearest one it can."""
+    if connection.vendor == "postgresql":
+        from inputs import pg_loaders
+
+        pg_loaders.register(connection.connection)
+
+
+@receiver(connection_created)
 def relax_commit_flush_in_workers(sender=None, connection=None, **kwargs) -> None:
     """See JOBS_WORKER_SYNCHRONOUS_COMMIT: only worker processes, only PostgreSQL."""
     if (

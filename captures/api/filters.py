@@ -4,17 +4,14 @@ import django_filters
 
 from captures.models import Capture
 from captures.models import Observation
+from inputs.fields import FilterDateTimeFilter
 
 
 class CaptureFilter(django_filters.FilterSet):
     device = django_filters.CharFilter(field_name="device__device_id")
     status = django_filters.ChoiceFilter(choices=Capture.Status.choices)
-    received_after = django_filters.IsoDateTimeFilter(
-        field_name="received_at", lookup_expr="gte"
-    )
-    received_before = django_filters.IsoDateTimeFilter(
-        field_name="received_at", lookup_expr="lte"
-    )
+    received_after = FilterDateTimeFilter(field_name="received_at", lookup_expr="gte")
+    received_before = FilterDateTimeFilter(field_name="received_at", lookup_expr="lte")
 
     class Meta:
         model = Capture
