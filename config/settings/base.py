@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "ratelimits.middleware.RateLimitHeadersMiddleware",
     "inputs.middleware.RequestGuardMiddleware",
+    "ratelimits.middleware.LoginRateLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -294,6 +295,8 @@ API_RATE_LIMITS = {
     "login": env("API_RATE_LOGIN", default="10/m"),
 }
 API_RATELIMIT_REDIS_URL = env("API_RATELIMIT_REDIS_URL", default=REDIS_URL)
+# The login routes whose failed attempts count against the "login" scope.
+API_LOGIN_PATHS = ["/admin/login/", "/api/v1/auth/token/"]
 API_RATELIMIT_KEY_PREFIX = env("API_RATELIMIT_KEY_PREFIX", default="rl:")
 # Limits shrink linearly to half as queued jobs approach this many; the
 # figure is read at most once per API_LOAD_CACHE_S per process.
