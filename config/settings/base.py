@@ -279,6 +279,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "JobStatusEnum": "jobs.models.ProcessingJob.Status",
         "CaptureStatusEnum": "captures.models.Capture.Status",
+        "VideoStatusEnum": "videos.models.Video.Status",
+        "RenditionStatusEnum": "videos.models.Rendition.Status",
+        "VideoUploadStatusEnum": "videos.models.Upload.Status",
         "HealthStatusEnum": ["ok", "unavailable"],
     },
 }
@@ -358,6 +361,52 @@ CAPTURES_RATE_LIMITS = {
 # PHOTOS -------------------------------------------------------------------
 
 # VIDEOS -------------------------------------------------------------------
+# What an accepted video may be: its size, and what its header says (checked
+# before any frame is decoded; over a limit: 413).
+VIDEOS_MAX_UPLOAD_BYTES = env.int("VIDEOS_MAX_UPLOAD_BYTES", default=8 * 1024**3)
+VIDEOS_MAX_DURATION_S = env.float("VIDEOS_MAX_DURATION_S", default=4 * 3600)
+VIDEOS_MAX_WIDTH = env.int("VIDEOS_MAX_WIDTH", default=7680)  # the long side
+VIDEOS_MAX_HEIGHT = env.int("VIDEOS_MAX_HEIGHT", default=4320)  # the short side
+VIDEOS_MAX_FPS = env.float("VIDEOS_MAX_FPS", default=240)
+# A video posted whole in one request; bigger ones come by tus or multipart.
+VIDEOS_DIRECT_UPLOAD_MAX_BYTES = env.int(
+    "VIDEOS_DIRECT_UPLOAD_MAX_BYTES", default=100 * 1024**2
+)
+# An unfinished upload expires this long after it last received data.
+VIDEOS_UPLOAD_EXPIRY_S = env.int("VIDEOS_UPLOAD_EXPIRY_S", default=24 * 3600)
+VIDEOS_MULTIPART_PART_SIZE_BYTES = env.int(
+    "VIDEOS_MULTIPART_PART_SIZE_BYTES", default=16 * 1024**2
+)
+VIDEOS_MULTIPART_MIN_PART_BYTES = env.int(
+    "VIDEOS_MULTIPART_MIN_PART_BYTES", default=1024**2
+)
+VIDEOS_MULTIPART_MAX_PARTS = env.int("VIDEOS_MULTIPART_MAX_PARTS", default=10_000)
+# Local scratch space of web and worker processes (assembling uploads,
+# encoding); what a killed process left is removed by the next run.
+VIDEOS_WORK_DIR = env("VIDEOS_WORK_DIR", default=str(VAR_DIR / "videos-work"))
+# Decoding of uploads runs in a forked child with this much memory and time.
+VIDEOS_DECODER_MEMORY_BYTES = env.int(
+    "VIDEOS_DECODER_MEMORY_BYTES", default=2 * 1024**3
+)
+VIDEOS_DECODER_TIMEOUT_S = env.float("VIDEOS_DECODER_TIMEOUT_S", default=120.0)
+VIDEOS_THUMBNAIL_POSITION = env.float("VIDEOS_THUMBNAIL_POSITION", default=0.10)
+VIDEOS_THUMBNAIL_MAX_SIZE = env.int("VIDEOS_THUMBNAIL_MAX_SIZE", default=1280)
+VIDEOS_CONTACT_SHEET_FRAMES = env.int("VIDEOS_CONTACT_SHEET_FRAMES", default=12)
+VIDEOS_CONTACT_SHEET_COLUMNS = env.int("VIDEOS_CONTACT_SHEET_COLUMNS", default=4)
+# Frame analysis (people, faces, codes, text by the captures analyser) of a
+# frame every N seconds, at most MAX_SAMPLES frames (longer videos are
+# sampled further apart), and scene cuts; queued for every new video if AUTO.
+VIDEOS_ANALYZE_AUTO = env.bool("VIDEOS_ANALYZE_AUTO", default=True)
+VIDEOS_ANALYZE_EVERY_S = env.float("VIDEOS_ANALYZE_EVERY_S", default=2.0)
+VIDEOS_ANALYZE_MAX_SAMPLES = env.int("VIDEOS_ANALYZE_MAX_SAMPLES", default=600)
+VIDEOS_ANALYZE_OCR = env.bool("VIDEOS_ANALYZE_OCR", default=True)
+# Rate limits ("count/period"; empty = unlimited) per user: creating uploads,
+# sending their data (tus PATCH, multipart parts), re-running jobs.
+VIDEOS_RATE_LIMITS = {
+    "upload": env("VIDEOS_RATE_UPLOAD", default="30/m"),
+    "upload_data": env("VIDEOS_RATE_UPLOAD_DATA", default="3000/m"),
+    "reprocess": env("VIDEOS_RATE_REPROCESS", default="30/m"),
+}
 
 # DOCUMENTS ----------------------------------------------------------------
 # Uploads larger than this are refused (413) before anything is stored.
