@@ -144,7 +144,7 @@ class CaptureAdmin(admin.ModelAdmin):
         "public_id",
         "preview",
         "device",
-        "image",
+        "image_link",
         "content_type",
         "size_bytes",
         "width",
@@ -157,6 +157,7 @@ class CaptureAdmin(admin.ModelAdmin):
         "error_message",
         "idempotency_key",
     ]
+    fields = readonly_fields
     inlines = [ObservationInline]
     actions = ["reprocess"]
 
@@ -165,6 +166,10 @@ class CaptureAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # captures come from devices
+
+    def has_change_permission(self, request, obj=None):
+        # Captures are what devices sent: a page to read, not a form to save.
+        return False
 
     def get_urls(self):
         thumbnail = self.admin_site.admin_view(self.thumbnail_view)
@@ -212,6 +217,14 @@ class CaptureAdmin(admin.ModelAdmin):
     @admin.display(description="preview")
     def preview(self, capture: Capture) -> str:
         return self._image_tag(capture, 160)
+
+    @admin.display(description="image")
+    def image_link(self, capture: Capture) -> str:
+        # The authenticated image route: media files are never served as /media/.
+        url = reverse("api:capture-image", kwargs={"public_id": capture.public_id})
+        return format_html(
+            '<a href="{}">{}</a> ({})', url, capture.image.name, capture.content_type
+        )
 
     @admin.display(description="size")
     def dimensions(self, capture: Capture) -> str:

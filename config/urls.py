@@ -1,7 +1,9 @@
 from django.contrib import admin
 from django.urls import include
 from django.urls import path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import SpectacularRedocView
 from drf_spectacular.views import SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
@@ -9,6 +11,14 @@ from jobs.views import HealthCheckView
 from jobs.views import ReadinessView
 
 urlpatterns = [
+    # The site's front door is the operator's: the admin ("View site" leads here).
+    path(
+        "",
+        RedirectView.as_view(
+            url="/admin/", permanent=False, http_method_names=["get", "head"]
+        ),
+        name="home",
+    ),
     path("admin/", admin.site.urls),
     path("healthz", HealthCheckView.as_view(), name="healthz"),
     path("readyz", ReadinessView.as_view(), name="readyz"),
@@ -29,6 +39,13 @@ urlpatterns = [
             url_name="api-schema", permission_classes=[AllowAny]
         ),
         name="api-docs",
+    ),
+    path(
+        "api/redoc/",
+        SpectacularRedocView.as_view(
+            url_name="api-schema", permission_classes=[AllowAny]
+        ),
+        name="api-redoc",
     ),
 ]
 

@@ -4,15 +4,20 @@ NUL, NUL in urlencoded form fields."""
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import TooManyFieldsSent
+from django.core.exceptions import TooManyFilesSent
 from django.http import HttpRequest
 from django.http import HttpResponse
 from django.http import JsonResponse
+from django.http import QueryDict
+from django.http.multipartparser import MultiPartParserError
 from rest_framework.exceptions import ParseError
 
 from inputs import scanning
 from inputs.parsers import raw_json_check
 
 JSON_CONTENT_TYPES = ("application/json",)
+FORM_CONTENT_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def refusal(status: int, code: str, detail: str) -> JsonResponse:
@@ -59,6 +64,8 @@ class RequestGuardMiddleware:
             return None
         try:
             return self._body_refusal(request)
+        except (MultiPartParserError, TooManyFieldsSent, TooManyFilesSent) as exc:
+            return refusal(400, "invalid_form", f"the form body is malformed: {exc}")
         except RequestDataTooBig:
             return refusal(
                 413,
@@ -72,10 +79,23 @@ class RequestGuardMiddleware:
                 raw_json_check(request.body)
             except ParseError as exc:
                 return refusal(400, "invalid_json", str(exc.detail))
-        elif request.content_type == "application/x-www-form-urlencoded":
-            for key, values in request.POST.lists():
+        elif request.content_type in FORM_CONTENT_TYPES:
+            # Parsed once here; DRF reuses Django's parse of a POST form body
+            # (and parses PUT/PATCH multipart itself, with the same check).
+            if request.method == "POST":
+                fields = request.POST
+            elif request.content_type == "application/x-www-form-urlencoded":
+                fields = QueryDict(request.body, encoding=request.encoding)
+            else:
+                return None
+            for key, values in fields.lists():
                 if scanning.text_has_nul(key) or scanning.text_has_nul(values):
                     return refusal(
                         400, "invalid_form", "a form field contains a NUL character"
+                    )
+            for key, uploaded in request.FILES.items():
+                if "\x00" in key or "\x00" in (uploaded.name or ""):
+                    return refusal(
+                        400, "invalid_form", "a file's name contains a NUL character"
                     )
         return None

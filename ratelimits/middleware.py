@@ -5,7 +5,9 @@ import json
 from django.conf import settings
 from django.http import HttpRequest
 from django.http import HttpResponse
+from rest_framework.exceptions import ParseError
 
+from inputs.parsers import raw_json_check
 from ratelimits import limits
 
 
@@ -56,9 +58,10 @@ class LoginRateLimitMiddleware:
 def _username(request: HttpRequest) -> str:
     if request.content_type == "application/json":
         try:
+            raw_json_check(request.body)
             body = json.loads(request.body or b"{}")
-        except (ValueError, UnicodeDecodeError):
-            return ""
+        except (ValueError, UnicodeDecodeError, ParseError):
+            return ""  # the request guard answers the malformed body
         value = body.get("username") if isinstance(body, dict) else None
         return value if isinstance(value, str) else ""
     value = request.POST.get("username", "")

@@ -62,6 +62,7 @@ THIRD_PARTY_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc served from our static files
     "django_celery_beat",
     "django_celery_results",
 ]
@@ -76,6 +77,7 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "ratelimits.middleware.RateLimitHeadersMiddleware",
     "inputs.middleware.RequestGuardMiddleware",
     "ratelimits.middleware.LoginRateLimitMiddleware",
@@ -275,6 +277,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Media ingest and processing jobs.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The docs pages load nothing from a CDN: sites without internet see them.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # Several models have a "status": name each set of choices.
     "ENUM_NAME_OVERRIDES": {
         "JobStatusEnum": "jobs.models.ProcessingJob.Status",
@@ -282,6 +288,9 @@ SPECTACULAR_SETTINGS = {
         "VideoStatusEnum": "videos.models.Video.Status",
         "RenditionStatusEnum": "videos.models.Rendition.Status",
         "VideoUploadStatusEnum": "videos.models.Upload.Status",
+        "PhotoStatusEnum": "photos.models.Photo.Status",
+        "ExportStatusEnum": "photos.models.Export.Status",
+        "ExportFormatEnum": "photos.models.Export.Format",
         "HealthStatusEnum": ["ok", "unavailable"],
     },
 }
@@ -350,15 +359,33 @@ CAPTURES_RATE_LIMITS = {
     # client IP and per device id.
     "ingest_ip": env("CAPTURES_RATE_INGEST_IP", default="600/m"),
     "auth_failures_ip": env("CAPTURES_RATE_AUTH_FAILURES_IP", default="30/m"),
-    "auth_failures_device": env(
-        "CAPTURES_RATE_AUTH_FAILURES_DEVICE", default="10/m"
-    ),
+    "auth_failures_device": env("CAPTURES_RATE_AUTH_FAILURES_DEVICE", default="10/m"),
     "process_capture": env("CAPTURES_RATE_PROCESS_CAPTURE", default="20/m"),
     "process_pending": env("CAPTURES_RATE_PROCESS_PENDING", default="5/m"),
     "admin": env("CAPTURES_RATE_ADMIN", default="100/m"),
 }
 
 # PHOTOS -------------------------------------------------------------------
+# One uploaded file at most this large (camera RAW files run to ~100 MB).
+PHOTOS_MAX_UPLOAD_BYTES = env.int("PHOTOS_MAX_UPLOAD_BYTES", default=200 * 1024 * 1024)
+# Files in one upload request (Django refuses more than
+# DATA_UPLOAD_MAX_NUMBER_FILES before this is read).
+PHOTOS_MAX_FILES_PER_UPLOAD = env.int("PHOTOS_MAX_FILES_PER_UPLOAD", default=100)
+# Checked from the header before any pixel is decoded (decompression bombs).
+PHOTOS_MAX_PIXELS = env.int("PHOTOS_MAX_PIXELS", default=80_000_000)
+# Camera clocks without an EXIF offset are taken to be in this zone.
+PHOTOS_DEFAULT_TIMEZONE = env("PHOTOS_DEFAULT_TIMEZONE", default="UTC")
+# Uploads queue the EXIF and analysis jobs at once.
+PHOTOS_AUTO_ANALYZE = env.bool("PHOTOS_AUTO_ANALYZE", default=True)
+# Similar photos: pHash bits apart (of 64) and seconds apart (taken-at).
+PHOTOS_GROUP_MAX_DISTANCE = env.int("PHOTOS_GROUP_MAX_DISTANCE", default=10)
+PHOTOS_GROUP_WINDOW_S = env.float("PHOTOS_GROUP_WINDOW_S", default=120.0)
+# Rate limits per user ("count/period"; empty = unlimited): uploads (each
+# request, whatever its number of files) and the original /queue/ routes.
+PHOTOS_RATE_LIMITS = {
+    "upload": env("PHOTOS_RATE_UPLOAD", default="60/m"),
+    "queue": env("PHOTOS_RATE_QUEUE", default="120/m"),
+}
 
 # VIDEOS -------------------------------------------------------------------
 # What an accepted video may be: its size, and what its header says (checked

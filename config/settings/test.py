@@ -1,5 +1,7 @@
 """Settings for pytest: short timings so real workers finish quickly."""
 
+from pathlib import Path
+
 from .base import *  # noqa: F403
 from .base import DATABASES
 from .base import VAR_DIR
@@ -17,6 +19,13 @@ CACHES = {
 }
 
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="test-only-insecure-key")
+# No collectstatic before tests: the finders serve the apps' static files.
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Worker processes started by the tests share the test database, so SQLite
 # must be a file rather than the default in-memory test database.

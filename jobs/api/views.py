@@ -185,29 +185,33 @@ _queue_name = OpenApiParameter("name", OpenApiTypes.STR, OpenApiParameter.PATH)
         responses=serializers.QueuePurgeSerializer,
     ),
 )
-class QueueViewSet(viewsets.GenericViewSet):
+class QueueViewSet(viewsets.ViewSet):
+    """Queues are not rows: a plain ViewSet, read from selectors (both renderers work)."""
+
     serializer_class = serializers.QueueSerializer
     permission_classes = [IsAdminUser]
-    pagination_class = None
-    filter_backends = []
     lookup_field = "name"
     lookup_value_regex = "[^/]+"
 
     def list(self, request):
-        return Response(self.get_serializer(selectors.queue_list(), many=True).data)
+        queues = selectors.queue_list()
+        return Response(serializers.QueueSerializer(queues, many=True).data)
 
     def retrieve(self, request, name=None):
-        return Response(self.get_serializer(selectors.queue_get(name=name)).data)
+        queue = selectors.queue_get(name=name)
+        return Response(serializers.QueueSerializer(queue).data)
 
     @action(detail=True, methods=["post"])
     def pause(self, request, name=None):
         services.queue_pause(queue=name, paused_by=request.user)
-        return Response(self.get_serializer(selectors.queue_get(name=name)).data)
+        queue = selectors.queue_get(name=name)
+        return Response(serializers.QueueSerializer(queue).data)
 
     @action(detail=True, methods=["post"])
     def resume(self, request, name=None):
         services.queue_resume(queue=name)
-        return Response(self.get_serializer(selectors.queue_get(name=name)).data)
+        queue = selectors.queue_get(name=name)
+        return Response(serializers.QueueSerializer(queue).data)
 
     @action(detail=True, methods=["post"])
     def purge(self, request, name=None):
@@ -220,14 +224,13 @@ class QueueViewSet(viewsets.GenericViewSet):
 @extend_schema_view(
     list=extend_schema(summary="Workers answering within the inspect timeout")
 )
-class WorkerViewSet(viewsets.GenericViewSet):
+class WorkerViewSet(viewsets.ViewSet):
     serializer_class = serializers.WorkerSerializer
     permission_classes = [IsAdminUser]
-    pagination_class = None
-    filter_backends = []
 
     def list(self, request):
-        return Response(self.get_serializer(selectors.worker_list(), many=True).data)
+        workers = selectors.worker_list()
+        return Response(serializers.WorkerSerializer(workers, many=True).data)
 
 
 # TASK STATUS --------------------------------------------------------------
