@@ -285,6 +285,11 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "JobStatusEnum": "jobs.models.ProcessingJob.Status",
         "CaptureStatusEnum": "captures.models.Capture.Status",
+        "DocumentStatusEnum": "documents.models.Document.Status",
+        "DocumentKindEnum": "documents.models.Document.Kind",
+        "ReceiptStatusEnum": "documents.models.Receipt.Status",
+        "ReceiptOcrJobStatusEnum": "documents.views.RQ_JOB_STATUSES",
+        "WebhookDeliveryOutcomeEnum": "documents.models.WebhookDelivery.Outcome",
         "VideoStatusEnum": "videos.models.Video.Status",
         "RenditionStatusEnum": "videos.models.Rendition.Status",
         "VideoUploadStatusEnum": "videos.models.Upload.Status",
