@@ -69,22 +69,31 @@ def analyze_photo(
     user_requested: bool = False,
     default_tz: dt.tzinfo = dt.UTC,
     max_pixels: int = formats.MAX_PIXELS,
+    decoded: formats.DecodedPhoto | None = None,
 ) -> PhotoAnalysis:
-    """Analyse a photo; raises the photos.errors types for files it refuses."""
+    """Analyse a photo; raises the photos.errors types for files it refuses.
+
+    `decoded` is the photo already decoded at any size (the analysis job
+    decodes once at preview size and makes the thumbnail and preview from
+    the same pixels); it is brought to 640 px here, so the measures and the
+    hash are taken at the same scale either way.
+    """
     timings: dict[str, float] = {}
     with _timed(timings, "total"):
         data = read_source(source)
         with _timed(timings, "decode"):
-            decoded = formats.decode(
-                data, long_edge=quality.ANALYSIS_LONG_EDGE, max_pixels=max_pixels
-            )
+            if decoded is None:
+                decoded = formats.decode(
+                    data, long_edge=quality.ANALYSIS_LONG_EDGE, max_pixels=max_pixels
+                )
+            image = formats.fit(decoded.image, quality.ANALYSIS_LONG_EDGE)
         info = decoded.info
         with _timed(timings, "exif"):
             exif_data = exif.read_exif(
                 data, photo_format=info.format, default_tz=default_tz
             )
         with _timed(timings, "quality"):
-            measured = quality.measure(decoded.image)
+            measured = quality.measure(image)
         with _timed(timings, "context"):
             labels = quality.context_labels(
                 measured,
@@ -97,7 +106,7 @@ def analyze_photo(
                 taken_at=exif_data.taken_at,
             )
         with _timed(timings, "phash"):
-            phash = grouping.perceptual_hash(decoded.image)
+            phash = grouping.perceptual_hash(image)
         with _timed(timings, "preset"):
             preset = presets.select_preset(
                 preset_choices, labels=labels, score=measured.score

@@ -42,6 +42,7 @@ from photos.containers import read_source
 from photos.develop import develop
 from photos.errors import InvalidSettings
 from photos.formats import MAX_PIXELS
+from photos.formats import DecodedPhoto
 from photos.formats import decode
 from photos.resample import fit
 
@@ -77,6 +78,7 @@ class Rendition:
     format: ExportFormat
     width: int
     height: int
+    icc_profile_kept: bool = False
 
     @property
     def size_bytes(self) -> int:
@@ -142,7 +144,9 @@ def _encode(
         params.update(compress_level=6)
     buffer = io.BytesIO()
     image.save(buffer, fmt, **params)
-    return Rendition(buffer.getvalue(), export_format, image.width, image.height)
+    return Rendition(
+        buffer.getvalue(), export_format, image.width, image.height, bool(icc_profile)
+    )
 
 
 def make_thumbnail_and_preview(
@@ -155,7 +159,24 @@ def make_thumbnail_and_preview(
 ) -> tuple[Rendition, Rendition]:
     """A JPEG thumbnail and preview from one reduced decode; `adjustments` develop both."""
     decoded = decode(source, long_edge=preview_edge, max_pixels=max_pixels)
-    image = develop(decoded.image, adjustments) if adjustments else decoded.image
+    return thumbnail_and_preview_from(
+        decoded,
+        thumbnail_edge=thumbnail_edge,
+        preview_edge=preview_edge,
+        adjustments=adjustments,
+    )
+
+
+def thumbnail_and_preview_from(
+    decoded: DecodedPhoto,
+    *,
+    thumbnail_edge: int = THUMBNAIL_LONG_EDGE,
+    preview_edge: int = PREVIEW_LONG_EDGE,
+    adjustments: Mapping[str, float] | None = None,
+) -> tuple[Rendition, Rendition]:
+    """A JPEG thumbnail and preview from pixels already decoded (at any size)."""
+    image = fit(decoded.image, preview_edge)
+    image = develop(image, adjustments) if adjustments else image
     preview = _encode(image, quality=PREVIEW_QUALITY, icc_profile=decoded.icc_profile)
     thumbnail = _encode(
         fit(image, thumbnail_edge),
@@ -163,6 +184,11 @@ def make_thumbnail_and_preview(
         icc_profile=decoded.icc_profile,
     )
     return thumbnail, preview
+
+
+def preview_jpeg(image: Image.Image, *, icc_profile: bytes | None = None) -> Rendition:
+    """An image encoded as previews are (JPEG, preview quality, its ICC profile)."""
+    return _encode(image, quality=PREVIEW_QUALITY, icc_profile=icc_profile)
 
 
 def make_thumbnail(
