@@ -277,6 +277,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Media ingest and processing jobs.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.openapi.add_error_responses",
+    ],
     # The docs pages load nothing from a CDN: sites without internet see them.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
