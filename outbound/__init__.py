@@ -9,6 +9,8 @@ from outbound.addresses import check_address
 from outbound.addresses import classify_address
 from outbound.addresses import is_global_unicast
 from outbound.addresses import parse_ip_literal
+from outbound.delivery import DeliveryAttempt
+from outbound.delivery import deliver
 from outbound.errors import FetchFailed
 from outbound.errors import FetchTimeout
 from outbound.errors import ForbiddenAddress
@@ -19,6 +21,7 @@ from outbound.errors import ResolutionFailed
 from outbound.errors import ResponseTooLarge
 from outbound.errors import TooManyRedirects
 from outbound.fetching import Response
+from outbound.fetching import check_url
 from outbound.fetching import guarded_get
 from outbound.fetching import guarded_post
 from outbound.signing import SIGNATURE_HEADER
@@ -33,6 +36,7 @@ __all__ = [
     "SIGNATURE_HEADER",
     "TIMESTAMP_HEADER",
     "AddressKind",
+    "DeliveryAttempt",
     "FetchFailed",
     "FetchTimeout",
     "ForbiddenAddress",
@@ -44,7 +48,9 @@ __all__ = [
     "ResponseTooLarge",
     "TooManyRedirects",
     "check_address",
+    "check_url",
     "classify_address",
+    "deliver",
     "encode_payload",
     "guarded_get",
     "guarded_post",

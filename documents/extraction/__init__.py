@@ -29,6 +29,7 @@ from documents.extraction.results import Limits
 from documents.extraction.results import Page
 from documents.extraction.results import ProgressCallback
 from documents.extraction.sniffing import sniff
+from documents.extraction.sniffing import sniff_file
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -53,5 +54,6 @@ __all__ = [
     "extract",
     "guess_language",
     "sniff",
+    "sniff_file",
     "warm_up",
 ]

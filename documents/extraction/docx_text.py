@@ -8,6 +8,7 @@ the checks bound what parsing can allocate.
 
 import io
 import zipfile
+from typing import BinaryIO
 
 import docx
 from docx.document import Document
@@ -30,10 +31,14 @@ _RENDERED_BREAK = qn("w:lastRenderedPageBreak")
 _TYPE = qn("w:type")
 
 
-def check_archive(data: bytes, limits: Limits) -> None:
-    """Raise ArchiveBomb (or CorruptDocument) unless the ZIP is within the limits."""
+def check_archive(data: bytes | BinaryIO, limits: Limits) -> None:
+    """Raise ArchiveBomb (or CorruptDocument) unless the ZIP is within the limits.
+
+    Takes bytes or a seekable file: only the central directory is read.
+    """
+    source = io.BytesIO(data) if isinstance(data, bytes) else data
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        with zipfile.ZipFile(source) as archive:
             members = archive.infolist()
     except (zipfile.BadZipFile, ValueError, EOFError) as error:
         raise CorruptDocument(f"the DOCX file is damaged ({error})") from None

@@ -91,6 +91,12 @@ def _engine(threads: int, det_max_side: int):
 _threads = -1
 
 
+def set_threads(threads: int) -> None:
+    """onnxruntime threads per process for the engines made from now on (0: one per core)."""
+    global _threads
+    _threads = threads if threads > 0 else -1
+
+
 def warm_up(*, threads: int | None = None) -> None:
     """Load the OCR models now (seconds), e.g. when a worker process starts.
 

@@ -6,9 +6,17 @@ space is capped (RLIMIT_AS) such a document kills only the child, and the
 parent turns that into a typed error. The child speaks JSON frames (plus a
 raw payload, e.g. a rendered page) over a pipe; nothing it sends is
 unpickled, so even a subverted parser cannot run code in the worker.
+
+The child never outlives its parent or its deadline: it asks the kernel
+for SIGKILL when the forking process dies (a Celery pool process killed
+by a cancel or a time limit), and its CPU time is capped at the deadline
+(a parse loop that never writes to the pipe still ends).
 """
 
+import ctypes
+import faulthandler
 import json
+import math
 import os
 import resource
 import select
@@ -58,10 +66,12 @@ def run(
         task(on_message)
         return
     read_fd, write_fd = os.pipe()
+    parent_pid = os.getpid()
+    cpu_limit_s = math.ceil(deadline.remaining()) + 1
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the child, reported through the pipe
         os.close(read_fd)
-        _child(task, write_fd, memory_bytes)
+        _child(task, write_fd, memory_bytes, parent_pid, cpu_limit_s)
     os.close(write_fd)
     finished = False
     try:
@@ -73,11 +83,22 @@ def run(
         raise _crash_error(status, memory_bytes)
 
 
-def _child(task: Callable[[Emit], None], write_fd: int, memory_bytes: int) -> None:
+def _child(
+    task: Callable[[Emit], None],
+    write_fd: int,
+    memory_bytes: int,
+    parent_pid: int,
+    cpu_limit_s: int,
+) -> None:
     code = 0
     try:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
+        # A parser killed by its memory cap aborts; that is the expected
+        # outcome here, not a crash report for the parent's stderr.
+        faulthandler.disable()
+        _die_with_parent(parent_pid)
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu_limit_s, cpu_limit_s + 1))
         _cap_memory(memory_bytes)
 
         def emit(message: Message, payload: bytes = b"") -> None:
@@ -104,6 +125,21 @@ def _child(task: Callable[[Emit], None], write_fd: int, memory_bytes: int) -> No
         code = 1
     finally:
         os._exit(code)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Have the kernel SIGKILL this process when its parent dies (Linux)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the pipe still ends it
+        return
+    # The parent may have died between fork() and prctl().
+    if os.getppid() != parent_pid:
+        os._exit(1)
 
 
 def _cap_memory(memory_bytes: int) -> None:
@@ -179,6 +215,8 @@ def _reap(pid: int, finished: bool) -> int:
 
 
 def _crash_error(status: int, memory_bytes: int) -> ExtractionError:
+    if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGXCPU:
+        return ExtractionTimeout("the parser used up its CPU time on the document")
     if os.WIFSIGNALED(status):
         how = f"signal {signal.Signals(os.WTERMSIG(status)).name}"
     else:

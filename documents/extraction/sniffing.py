@@ -4,6 +4,7 @@ import io
 import re
 import zipfile
 from pathlib import PurePath
+from typing import BinaryIO
 
 from documents.extraction.errors import CorruptDocument
 from documents.extraction.errors import EmptyDocument
@@ -72,6 +73,23 @@ def sniff(data: bytes, *, filename: str = "") -> DocumentKind:
     return _sniff_text(text, filename)
 
 
+def sniff_file(file: BinaryIO, *, filename: str = "") -> DocumentKind:
+    """As sniff(), reading only the start of a seekable file (and a ZIP's directory).
+
+    For web requests: a 50 MB upload is judged without reading it into
+    memory. The file is left at position 0.
+    """
+    file.seek(0)
+    head = file.read(_TEXT_PROBE_BYTES)
+    try:
+        if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+            file.seek(0)
+            return _sniff_zip(file)
+        return sniff(head, filename=filename)
+    finally:
+        file.seek(0)
+
+
 def text_encoding_from_bom(data: bytes) -> str | None:
     """The encoding a byte-order mark announces, if any."""
     for bom, encoding in _BOMS:
@@ -80,9 +98,10 @@ def text_encoding_from_bom(data: bytes) -> str | None:
     return None
 
 
-def _sniff_zip(data: bytes) -> DocumentKind:
+def _sniff_zip(data: bytes | BinaryIO) -> DocumentKind:
+    source = io.BytesIO(data) if isinstance(data, bytes) else data
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        with zipfile.ZipFile(source) as archive:
             names = set(archive.namelist())
     except (zipfile.BadZipFile, ValueError, EOFError) as error:
         raise CorruptDocument(f"the ZIP/DOCX file is damaged ({error})") from None
