@@ -37,3 +37,26 @@ class FilterDateTimeFilter(django_filters.IsoDateTimeFilter):
     """An ISO 8601 datetime filter that refuses impossible offsets and far-off years (400)."""
 
     field_class = _FilterDateTimeFormField
+
+
+class _StrictBooleanFormField(forms.Field):
+    TRUE = ("true", "1", "yes", "on")
+    FALSE = ("false", "0", "no", "off")
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        text = str(value).strip().lower()
+        if text in self.TRUE:
+            return True
+        if text in self.FALSE:
+            return False
+        raise forms.ValidationError(
+            f"use true or false, not {str(value)[:32]!r}", code="invalid"
+        )
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    """A boolean filter that refuses anything but true/false (django-filter ignores it)."""
+
+    field_class = _StrictBooleanFormField

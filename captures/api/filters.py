@@ -3,8 +3,18 @@
 import django_filters
 
 from captures.models import Capture
+from captures.models import Device
 from captures.models import Observation
 from inputs.fields import FilterDateTimeFilter
+from inputs.fields import StrictBooleanFilter
+
+
+class DeviceFilter(django_filters.FilterSet):
+    is_active = StrictBooleanFilter()
+
+    class Meta:
+        model = Device
+        fields = ["is_active"]
 
 
 class CaptureFilter(django_filters.FilterSet):

@@ -10,7 +10,9 @@ from captures.models import Observation
 
 
 class DeviceSerializer(serializers.ModelSerializer):
-    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    owner = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     capture_count = serializers.IntegerField(read_only=True, default=None)
 
     class Meta:

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from captures import selectors
 from captures import services
 from captures.api.filters import CaptureFilter
+from captures.api.filters import DeviceFilter
 from captures.api.filters import ObservationFilter
 from captures.api.serializers import CaptureReprocessSerializer
 from captures.api.serializers import CaptureSerializer
@@ -38,7 +39,7 @@ class DeviceViewSet(
     serializer_class = DeviceSerializer
     lookup_field = "device_id"
     lookup_value_regex = SLUG_PATTERN
-    filterset_fields = ["is_active"]
+    filterset_class = DeviceFilter
 
     def get_permissions(self):
         if self.action in ("list", "retrieve"):

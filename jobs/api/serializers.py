@@ -27,7 +27,9 @@ class JobTargetSerializer(serializers.Serializer):
 class ProcessingJobSerializer(serializers.ModelSerializer):
     error = serializers.CharField(source="error_message", read_only=True)
     target = serializers.SerializerMethodField()
-    submitted_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    submitted_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     duration_s = serializers.FloatField(read_only=True, allow_null=True)
 
     class Meta:
