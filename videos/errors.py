@@ -56,3 +56,52 @@ class TranscodeCancelled(Cancelled):
     """The caller asked to stop a transcode; the partial output is already removed."""
 
     code = "transcode_cancelled"
+
+
+class DecoderTimeout(VideoError):
+    """Reading the video took longer than the decoder's time limit."""
+
+    status = 422
+    code = "decoder_timeout"
+
+
+class UploadError(VideoError):
+    """An upload request the services refuse."""
+
+    status = 400
+    code = "invalid_upload"
+
+
+class UploadConflict(UploadError):
+    """The upload's state or offset does not allow this request (409)."""
+
+    status = 409
+    code = "upload_conflict"
+
+
+class UploadGone(UploadError):
+    """The upload expired, was aborted, or failed: start a new one (410)."""
+
+    status = 410
+    code = "upload_gone"
+
+
+class ChecksumMismatch(UploadError):
+    """The bytes received do not match the checksum the client sent with them."""
+
+    status = 422
+    code = "checksum_mismatch"
+
+
+class UploadVerificationFailed(UploadError):
+    """The assembled upload is not the file announced: size or SHA-256 differ."""
+
+    status = 422
+    code = "upload_verification_failed"
+
+
+class UploadTooLong(UploadError):
+    """More bytes than the upload announced (413)."""
+
+    status = 413
+    code = "upload_too_long"

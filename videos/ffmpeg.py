@@ -63,7 +63,8 @@ def _prctl() -> Callable[..., int]:
     return ctypes.CDLL(None, use_errno=True).prctl
 
 
-def _die_with_parent(parent_pid: int) -> Callable[[], None]:
+def die_with_parent(parent_pid: int) -> Callable[[], None]:
+    """A function for a forked child: it gets SIGKILL when `parent_pid` dies."""
     prctl = _prctl()  # looked up before fork: the child only calls it
 
     def set_death_signal() -> None:
@@ -91,7 +92,7 @@ def run(
             stdout=subprocess.PIPE,
             stderr=log,
             env=CHILD_ENV,
-            preexec_fn=_die_with_parent(os.getpid()),
+            preexec_fn=die_with_parent(os.getpid()),
             start_new_session=True,  # a terminal's Ctrl-C goes to the worker only
         )
         try:

@@ -97,6 +97,16 @@ class VideoMetadata:
             values["creation_time"] = self.creation_time.isoformat()
         return values
 
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> VideoMetadata:
+        """The metadata back from `as_dict()` (e.g. as a decoding child sent it)."""
+        values = {name: values[name] for name in cls.__dataclass_fields__}
+        numerator, denominator = values["display_aspect_ratio"].split(":")
+        values["display_aspect_ratio"] = Fraction(int(numerator), int(denominator))
+        if values["creation_time"]:
+            values["creation_time"] = datetime.fromisoformat(values["creation_time"])
+        return cls(**values)
+
 
 @contextmanager
 def open_video(

@@ -91,6 +91,32 @@ def sniff(file: BinaryIO) -> Sniffed:
     )
 
 
+HEAD_BYTES = 12  # enough to tell the accepted containers from anything else
+
+
+def check_head(head: bytes) -> None:
+    """Refuse the first bytes of an upload that cannot start an accepted container.
+
+    For uploads still arriving: a file that is no video is refused at its
+    first bytes, not after gigabytes. Fewer than HEAD_BYTES tell nothing.
+    """
+    if len(head) < HEAD_BYTES:
+        return
+    if head[4:8] in BMFF_FIRST_BOXES:
+        brand = head[8:12]
+        if head[4:8] == b"ftyp" and brand in IMAGE_BRANDS:
+            raise UnsupportedVideo(
+                f"A HEIF/AVIF image (brand {brand.decode('latin-1')!r}), not a video."
+            )
+        return
+    if head.startswith(EBML_MAGIC) or (head[:4] == b"RIFF" and head[8:12] == b"AVI "):
+        return
+    raise UnsupportedVideo(
+        f"Not a video container this service accepts ({ACCEPTED}): "
+        f"the content looks like {_describe(head)}."
+    )
+
+
 def _describe(head: bytes) -> str:
     text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
     for prefix, description in TEXT_LOOKALIKES:

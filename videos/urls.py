@@ -1,3 +1,10 @@
 """Routes of the videos app outside /api/v1/ (the original system's routes)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from videos import views
+
+app_name = "videos"
+urlpatterns = [
+    path("jobs/<uuid:job_id>/status", views.JobStatusView.as_view(), name="job-status"),
+]
