@@ -10,6 +10,10 @@ from jobs.services.execution import job_progress_report
 from jobs.services.execution import job_record_failure
 from jobs.services.execution import retry_delay_s
 from jobs.services.failure import task_results_settle
+from jobs.services.lifecycle import job_cancel
+from jobs.services.lifecycle import job_record_revoked
+from jobs.services.lifecycle import job_retry
+from jobs.services.lifecycle import task_revoke
 from jobs.services.maintenance import jobs_delete_finished
 from jobs.services.maintenance import metrics_snapshot_take
 from jobs.services.maintenance import watchdog_run
@@ -19,15 +23,11 @@ from jobs.services.queues import queue_purge
 from jobs.services.queues import queue_resume
 from jobs.services.queues import queue_validate
 from jobs.services.schedules import schedules_setup
-from jobs.services.submission import job_cancel
-from jobs.services.submission import job_record_revoked
-from jobs.services.submission import job_retry
 from jobs.services.submission import job_run_now
 from jobs.services.submission import job_submit
 from jobs.services.submission import job_submit_batch
 from jobs.services.submission import job_submit_or_get
 from jobs.services.submission import job_submit_periodic
-from jobs.services.submission import task_revoke
 
 __all__ = [
     "job_cancel",
