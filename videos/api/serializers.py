@@ -264,6 +264,9 @@ class ProfileSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
+        # One default at a time is the service's business: it moves the flag.
+        validators = []
+        extra_kwargs = {"is_default": {"validators": []}}
 
 
 class MultipartInitiateSerializer(serializers.Serializer):

@@ -16,7 +16,6 @@ from rest_framework.exceptions import ParseError
 from rest_framework.exceptions import UnsupportedMediaType
 from rest_framework.response import Response
 
-from inputs.parsers import GuardedMultiPartParser
 from videos import selectors
 from videos import services
 from videos.api.base import UUID_PATTERN
@@ -75,9 +74,9 @@ def created_answer(view, created: services.VideoCreated, upload: Upload | None =
         "task_id": job.task_id if job is not None else None,
         "status_url": status_url,
         "jobs": {name: job.id for name, job in created.jobs.items()},
-        "video": VideoSerializer(video, context=view.get_serializer_context()).data,
+        "video": video,
     }
-    return VideoCreatedSerializer(answer).data
+    return VideoCreatedSerializer(answer, context=view.get_serializer_context()).data
 
 
 def _job_refs(jobs: dict) -> dict:
@@ -111,11 +110,6 @@ class VideoViewSet(
 
     def get_serializer_class(self):
         return VideoDetailSerializer if self.action == "retrieve" else VideoSerializer
-
-    def get_parsers(self):
-        if getattr(self, "action", None) == "create" or self.request.method == "POST":
-            return [GuardedMultiPartParser()]
-        return super().get_parsers()
 
     def ratelimit_key_for_action(self):
         return {"create": "upload", "reprocess": "reprocess"}.get(self.action)

@@ -17,6 +17,7 @@ from django.db import transaction
 
 from jobs import selectors as job_selectors
 from jobs import services as job_services
+from jobs.errors import JobStateConflict
 from jobs.errors import PermanentJobError
 from jobs.models import ProcessingJob
 from videos.errors import VideoError
@@ -149,9 +150,12 @@ def submit_once(
     submitted_by=None,
     priority: int | None = None,
 ) -> tuple[ProcessingJob, bool]:
-    """Queue a job of this type for the target unless one is queued or running (that one is returned).
+    """Queue a job of this type for the target unless one with the same params is active.
 
-    The target's row is locked meanwhile, so two requests at once queue one job.
+    An active one with the same params is returned; one with other params
+    still waiting is cancelled (the newer request wins), one running is a
+    JobStateConflict. The target's row is locked meanwhile, so two requests
+    at once queue one job.
     """
     with transaction.atomic():
         type(target).objects.select_for_update().filter(pk=target.pk).first()
@@ -159,7 +163,15 @@ def submit_once(
             target=target, job_type=job_type, statuses=ProcessingJob.ACTIVE_STATUSES
         )
         if active is not None:
-            return active, False
+            if active.params == (params or {}):
+                return active, False
+            if active.status == ProcessingJob.Status.RUNNING:
+                raise JobStateConflict(
+                    f"a {job_type} job with other parameters is running ({active.id}); "
+                    "ask again when it has finished"
+                )
+            # Still waiting, with other parameters: the newer request wins.
+            job_services.job_cancel(job_id=active.id, cancelled_by=submitted_by)
         job = job_services.job_submit(
             job_type=job_type,
             target=target,

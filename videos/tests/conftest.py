@@ -266,3 +266,15 @@ def start_gunicorn(tmp_path):
     yield start
     for server in servers:
         server.stop()
+
+
+@pytest.fixture
+def client_for_other(other_user):
+    """An API client signed in as another (non-staff) user."""
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    token, _ = Token.objects.get_or_create(user=other_user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client

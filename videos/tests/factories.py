@@ -1,6 +1,7 @@
 """Factories of videos, profiles, renditions and uploads (rows only; no media files)."""
 
 import hashlib
+import uuid
 from datetime import timedelta
 
 import factory
@@ -26,6 +27,7 @@ class VideoFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Video
 
+    id = factory.LazyFunction(uuid.uuid4)
     owner = factory.SubFactory(UserFactory)
     title = factory.Sequence(lambda n: f"clip {n}")
     original = factory.LazyAttribute(lambda video: f"videos/{video.id}/original.mp4")
