@@ -146,6 +146,27 @@ def videos_settings(settings, tmp_path):
     return settings
 
 
+@pytest.fixture(autouse=True)
+def default_profile(request):
+    """The default proxy profile the migration creates (transactional tests flush it)."""
+    if "django_db_setup" not in request.fixturenames:
+        return None
+    from videos.models import EncodingProfile
+
+    request.getfixturevalue("_django_db_helper")
+    profile, _ = EncodingProfile.objects.get_or_create(
+        slug="proxy-480p",
+        defaults={
+            "name": "Proxy 480p 10 fps",
+            "height": 480,
+            "fps": 10,
+            "is_default": True,
+            "is_auto": True,
+        },
+    )
+    return profile
+
+
 def worker_env(settings, **extra: str) -> dict[str, str]:
     """What a worker process needs to see this test's media, scratch and video settings."""
     return {
