@@ -35,10 +35,12 @@ PLACEHOLDER_SVG = (
 EXPORT_LONG_EDGE = 2048
 
 
-def _stored_file(field_file, content_type: str) -> HttpResponse:
+def _stored_file(
+    field_file, content_type: str, *, missing: str = "not made yet"
+) -> HttpResponse:
     if not field_file:
         return HttpResponse(
-            PLACEHOLDER_SVG.format(text="not made yet"),
+            PLACEHOLDER_SVG.format(text=missing),
             content_type="image/svg+xml",
             headers={"Cache-Control": "no-store"},
         )
@@ -72,7 +74,7 @@ class PhotoAdmin(admin.ModelAdmin):
         "score",
         "context",
         "group_link",
-        "is_best_in_group",
+        "best",
         "preset",
         "taken_at",
         "camera_model",
@@ -161,7 +163,11 @@ class PhotoAdmin(admin.ModelAdmin):
         return photo
 
     def thumbnail_view(self, request: HttpRequest, photo_pk: int) -> HttpResponse:
-        return _stored_file(self._photo(request, photo_pk).thumbnail, "image/jpeg")
+        photo = self._photo(request, photo_pk)
+        missing = "analysis failed" if photo.status == Photo.Status.FAILED else None
+        return _stored_file(
+            photo.thumbnail, "image/jpeg", missing=missing or "not made yet"
+        )
 
     def preview_view(self, request: HttpRequest, photo_pk: int) -> HttpResponse:
         photo = self._photo(request, photo_pk)
@@ -175,6 +181,10 @@ class PhotoAdmin(admin.ModelAdmin):
     def preview_image(self, photo: Photo) -> str:
         url = reverse("admin:photos_photo_preview", args=[photo.pk])
         return format_html('<img src="{}" alt="" style="max-width:720px">', url)
+
+    @admin.display(boolean=True, description="best", ordering="is_best_in_group")
+    def best(self, photo: Photo) -> bool:
+        return photo.is_best_in_group
 
     @admin.display(description="context")
     def context(self, photo: Photo) -> str:

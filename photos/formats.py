@@ -175,7 +175,8 @@ def _pillow_open(
             image = Image.open(io.BytesIO(data), formats=[name])
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             raise PhotoTooLarge(
-                f"the photo declares too many pixels: {exc}", limit_pixels=max_pixels
+                f"the photo declares too many pixels; the limit is {max_pixels} ({exc})",
+                limit_pixels=max_pixels,
             ) from None
         except (UnidentifiedImageError, *_DECODE_ERRORS) as exc:
             raise MalformedPhoto(
@@ -215,7 +216,8 @@ def _decode_pillow(
             pixels = to_rgb(image)
         except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
             raise PhotoTooLarge(
-                f"the photo declares too many pixels: {exc}", limit_pixels=max_pixels
+                f"the photo declares too many pixels; the limit is {max_pixels} ({exc})",
+                limit_pixels=max_pixels,
             ) from None
         except _DECODE_ERRORS as exc:
             raise MalformedPhoto(

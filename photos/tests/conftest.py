@@ -1,6 +1,9 @@
 """Fixtures of the photos tests: photos imported through the real service."""
 
+import importlib
+
 import pytest
+from django.apps import apps
 
 from photos import services
 from photos.tests import images
@@ -45,3 +48,15 @@ def analysed(import_photo):
         return photo
 
     return make
+
+
+@pytest.fixture
+def shared_presets(django_db_blocker):
+    """The shared presets the data migration seeds; seeded again if a flush removed them.
+
+    Transactional tests (real workers) flush the test database, and with
+    --reuse-db the migration does not run again.
+    """
+    seeding = importlib.import_module("photos.migrations.0002_default_presets")
+    with django_db_blocker.unblock():
+        seeding.create_presets(apps, None)

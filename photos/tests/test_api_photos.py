@@ -11,7 +11,7 @@ from photos.tests import images
 from photos.tests.factories import PhotoFactory
 from photos.tests.factories import PhotoSessionFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shared_presets")]
 
 URL = "/api/v1/photos/"
 

@@ -14,7 +14,7 @@ from photos.tests.factories import PhotoSessionFactory
 from photos.tests.factories import PresetFactory
 from photos.tests.factories import SimilarGroupFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shared_presets")]
 
 
 # SESSIONS -----------------------------------------------------------------

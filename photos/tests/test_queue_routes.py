@@ -11,7 +11,7 @@ from photos import services
 from photos.tests.factories import PhotoFactory
 from photos.tests.factories import PhotoSessionFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shared_presets")]
 
 TASK_STATE_KEYS = {
     "task_id",

@@ -12,7 +12,7 @@ from photos.tests.factories import PhotoSessionFactory
 from photos.tests.factories import PresetFactory
 from photos.tests.factories import SimilarGroupFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shared_presets")]
 
 
 def test_users_see_their_own_photos_and_staff_see_all(user, other_user, staff_user):

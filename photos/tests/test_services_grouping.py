@@ -11,7 +11,7 @@ from photos.models import Photo
 from photos.models import SimilarGroup
 from photos.tests import images
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shared_presets")]
 
 START = dt.datetime(2024, 6, 1, 10, 0, 0)
 

@@ -15,7 +15,7 @@ from photos.models import Photo
 from photos.models import PhotoSession
 from photos.tests import images
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shared_presets")]
 
 
 def stored_originals() -> list[str]:

@@ -14,7 +14,7 @@ from photos import services
 from photos.models import Preset
 from photos.tests import images
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shared_presets")]
 
 DEFAULT_NAMES = {
     "Standard",

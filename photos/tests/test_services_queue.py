@@ -12,7 +12,7 @@ from photos import services
 from photos.models import Photo
 from photos.tests.factories import PhotoFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shared_presets")]
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.core.management.base import CommandError
 from tqdm import tqdm
+from tqdm.contrib.logging import logging_redirect_tqdm
 
 from photos import services
 from photos.errors import PhotoError
@@ -62,12 +63,15 @@ class Command(BaseCommand):
             file=self.stderr._out,
             dynamic_ncols=True,
         )
-        for path in bar:
-            outcome = self._import(path, owner, session, not options["no_analyze"])
-            counts[outcome[0]] += 1
-            bar.write(
-                f"{path.relative_to(directory)}: {outcome[1]}", file=self.stdout._out
-            )
+        # Log lines go through the bar, so they don't tear it.
+        with logging_redirect_tqdm():
+            for path in bar:
+                outcome = self._import(path, owner, session, not options["no_analyze"])
+                counts[outcome[0]] += 1
+                bar.write(
+                    f"{path.relative_to(directory)}: {outcome[1]}",
+                    file=self.stdout._out,
+                )
         summary = ", ".join(f"{count} {name}" for name, count in counts.items())
         self.stdout.write(f"session {session.name!r}: {summary}")
         if counts["refused"]:
