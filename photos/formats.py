@@ -264,13 +264,23 @@ def _decode_heif(
 # RAW ------------------------------------------------------------------------
 
 
+def _libraw_reason(exc: Exception) -> str:
+    """LibRaw's message as text (rawpy passes it on as bytes)."""
+    reason = exc.args[0] if exc.args else exc
+    if isinstance(reason, bytes):
+        return reason.decode("utf-8", "replace")
+    return str(reason)
+
+
 def _open_raw(data: bytes, max_pixels: int):
     import rawpy
 
     try:
         raw = rawpy.imread(io.BytesIO(data))
     except (rawpy.LibRawError, OSError, ValueError) as exc:
-        raise MalformedPhoto(f"LibRaw cannot read this RAW file: {exc}") from None
+        raise MalformedPhoto(
+            f"LibRaw cannot read this RAW file: {_libraw_reason(exc)}"
+        ) from None
     try:
         _check_pixels("RAW file", raw.sizes.width, raw.sizes.height, max_pixels)
     except Exception:
@@ -303,7 +313,9 @@ def _decode_raw(
             )
             rgb = raw.postprocess(use_camera_wb=True, output_bps=8, half_size=half)
         except (rawpy.LibRawError, OSError, ValueError) as exc:
-            raise MalformedPhoto(f"LibRaw cannot decode this RAW file: {exc}") from None
+            raise MalformedPhoto(
+                f"LibRaw cannot decode this RAW file: {_libraw_reason(exc)}"
+            ) from None
     return DecodedPhoto(Image.fromarray(rgb), info)
 
 

@@ -158,11 +158,15 @@ def test_camera_times_without_an_offset_take_the_configured_zone(
             images.truncated(images.encode(images.photograph(size=600)), 0.4),
             "truncated",
         ),
+        (
+            images.truncated(images.heic_bytes(images.photograph(size=300)), 0.5),
+            "HEIF",
+        ),
         (images.jpeg_with_raw_exif(images.looping_exif()), None),
         (images.jpeg_with_raw_exif(images.garbage_exif()), None),
         (images.jpeg_with_raw_exif(images.crowded_exif()), None),
     ],
-    ids=["truncated", "looping-exif", "garbage-exif", "crowded-exif"],
+    ids=["truncated", "truncated-heic", "looping-exif", "garbage-exif", "crowded-exif"],
 )
 def test_bad_files_fail_with_the_reason_and_hostile_exif_is_survived(
     user, import_photo, data, reason
@@ -276,3 +280,17 @@ def test_scores_are_ordered_as_a_photographer_expects(user, analysed, better, wo
     bad = analysed(images.encode(worse(scene)), name="bad.jpg")
 
     assert good.score > bad.score
+
+
+def test_raw_and_heic_photos_are_analysed(user, import_photo):
+    raw = import_photo(images.dng_bytes(), name="IMG_1.DNG")
+    heic = import_photo(
+        images.heic_bytes(images.photograph(size=400)), name="IMG_2.HEIC"
+    )
+
+    for photo in (raw, heic):
+        services.photo_analyze(photo_id=photo.pk)
+        photo.refresh_from_db()
+        assert photo.status == Photo.Status.ANALYZED
+        assert photo.thumbnail and photo.preview
+    assert raw.camera_model == "Test Camera"

@@ -164,3 +164,13 @@ def test_final_failure_marks_the_export_failed(user, photo):
 
     export.refresh_from_db()
     assert (export.status, export.error_message) == (Export.Status.FAILED, "boom")
+
+
+def test_a_raw_photo_is_demosaiced_for_its_export(user, analysed):
+    raw = analysed(images.dng_bytes(), name="IMG_1.DNG")
+    export = services.export_create(photo=raw, requested_by=user, format="PNG")
+
+    services.export_render(export_id=export.pk)
+
+    image, _ = rendered(export)
+    assert image.size == (96, 64)

@@ -103,8 +103,30 @@ def test_the_same_bytes_are_a_photo_of_their_own_for_another_owner(
         (b"\xff\xd8\xff\xe0 broken", MalformedPhoto, 400, "not a readable JPEG"),
         (images.png_bomb(), PhotoTooLarge, 413, "pixels"),
         (images.jpeg_bomb(), PhotoTooLarge, 413, "pixels"),
+        (
+            images.cr3_like(),
+            MalformedPhoto,
+            400,
+            "LibRaw cannot read this RAW file: Unsupported",
+        ),
+        (
+            images.encode(images.photograph(size=64), "AVIF"),
+            UnsupportedPhotoFormat,
+            415,
+            "AVIF",
+        ),
     ],
-    ids=["gif", "pdf", "text", "empty", "broken-jpeg", "png-bomb", "jpeg-bomb"],
+    ids=[
+        "gif",
+        "pdf",
+        "text",
+        "empty",
+        "broken-jpeg",
+        "png-bomb",
+        "jpeg-bomb",
+        "raw-libraw-refuses",
+        "avif",
+    ],
 )
 def test_refused_files_leave_no_row_and_no_file(user, data, error, status, message):
     with pytest.raises(error, match=message) as refused:
