@@ -62,7 +62,7 @@ class OcrLine:
 
 
 @functools.cache
-def _engine(threads: int, det_max_side: int):
+def _engine(threads: int):
     # Imported here so that processes that never OCR don't load onnxruntime.
     import rapidocr
     from rapidocr import RapidOCR
@@ -75,7 +75,7 @@ def _engine(threads: int, det_max_side: int):
             "Global.log_level": "error",
             "Det.model_path": str(models / "PP-OCRv6_det_small.onnx"),
             "Det.limit_type": "max",
-            "Det.limit_side_len": det_max_side,
+            "Det.limit_side_len": PAGE_DET_MAX_SIDE,
             "Cls.model_path": str(models / "ch_ppocr_mobile_v2.0_cls_mobile.onnx"),
             "Rec.model_path": str(models / "PP-OCRv6_rec_small.onnx"),
             # Each batch is padded to at least this width; at the default
@@ -108,8 +108,7 @@ def warm_up(*, threads: int | None = None) -> None:
         _threads = threads
     # The ONNX sessions are created on first use, not by the constructor.
     blank = np.full((64, 256, 3), 255, np.uint8)
-    for side in (PAGE_DET_MAX_SIDE, PHOTO_DET_MAX_SIDE):
-        _engine(_threads, side)(blank, use_cls=False)
+    _engine(_threads)(blank, use_cls=False)
 
 
 def recognize(
@@ -123,7 +122,11 @@ def recognize(
     """
     if image.ndim == 2:
         image = np.repeat(image[:, :, None], 3, axis=2)
-    result = _engine(_threads, det_max_side)(image, use_cls=use_cls)
+    engine = _engine(_threads)
+    # One engine (one copy of the models) per process: its detector reads
+    # the size limit on every call, so each call sets its own.
+    engine._load_det_model().limit_side_len = det_max_side
+    result = engine(image, use_cls=use_cls)
     if result.boxes is None or result.txts is None:
         return []
     lines = []
@@ -135,6 +138,81 @@ def recognize(
             box = tuple((float(x), float(y)) for x, y in polygon)
             lines.append(OcrLine(text=text, score=float(score), box=box))
     return lines
+
+
+# A rendered page is white paper: rows darker than this somewhere hold ink.
+_INK_BELOW = 160
+# Blank runs shorter than this stay inside a band (line spacing); longer
+# ones are cut out before detection.
+_BAND_GAP_PX = 48
+_BAND_PAD_PX = 12
+_BAND_SEPARATOR_PX = 24
+
+
+def ink_bands(gray: np.ndarray) -> list[tuple[int, int]]:
+    """(top, bottom) row ranges of a page that hold ink, blank stretches left out."""
+    ink = gray < _INK_BELOW
+    # A few dark pixels in a row are specks, not text.
+    rows = np.flatnonzero(ink.sum(axis=1) > max(2, gray.shape[1] // 500))
+    if rows.size == 0:
+        return []
+    bands = []
+    top = previous = int(rows[0])
+    for row in rows[1:]:
+        row = int(row)
+        if row - previous > _BAND_GAP_PX:
+            bands.append((top, previous + 1))
+            top = row
+        previous = row
+    bands.append((top, previous + 1))
+    height = gray.shape[0]
+    return [
+        (max(0, top - _BAND_PAD_PX), min(height, bottom + _BAND_PAD_PX))
+        for top, bottom in bands
+    ]
+
+
+def recognize_page(
+    gray: np.ndarray, *, det_max_side: int = PAGE_DET_MAX_SIDE
+) -> list[OcrLine]:
+    """Text boxes of a rendered page (grayscale), read from its inked parts only.
+
+    Blank margins and blank stretches between blocks are cut out and the
+    inked bands stacked before detection: fewer pixels to detect, and the
+    detector finds the lone line of a sparse page, which it misses when
+    that line sits in a mostly white full page. Boxes come back in the
+    page's own coordinates.
+    """
+    bands = ink_bands(gray)
+    if not bands:
+        return []
+    columns = np.flatnonzero(
+        (gray[bands[0][0] : bands[-1][1]] < _INK_BELOW).any(axis=0)
+    )
+    left = max(0, int(columns[0]) - _BAND_PAD_PX)
+    right = min(gray.shape[1], int(columns[-1]) + 1 + _BAND_PAD_PX)
+    pieces, placements, y = [], [], 0
+    for top, bottom in bands:
+        if pieces:
+            pieces.append(np.full((_BAND_SEPARATOR_PX, right - left), 255, np.uint8))
+            y += _BAND_SEPARATOR_PX
+        pieces.append(gray[top:bottom, left:right])
+        placements.append((y, y + bottom - top, top - y))
+        y += bottom - top
+    stacked = np.vstack(pieces)
+    # Detect at the scale the whole page would get, not finer.
+    scale = min(1.0, det_max_side / max(gray.shape))
+    lines = recognize(stacked, det_max_side=max(32, round(max(stacked.shape) * scale)))
+    placed = []
+    for line in lines:
+        middle = (line.top + line.bottom) / 2
+        shift = next(
+            (dy for start, end, dy in placements if start <= middle < end),
+            placements[-1][2],
+        )
+        box = tuple((x + left, y + shift) for x, y in line.box)
+        placed.append(OcrLine(text=line.text, score=line.score, box=box))
+    return placed
 
 
 def group_rows(

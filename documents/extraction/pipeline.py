@@ -129,9 +129,13 @@ def _extract_pdf(
             deadline.remaining()
             shape = (message["height"], message["width"])
             image = np.frombuffer(payload, np.uint8).reshape(shape)
-            lines = ocr.recognize(image, det_max_side=ocr.PAGE_DET_MAX_SIDE)
+            lines = ocr.recognize_page(image)
             text = ocr.rows_text(ocr.group_rows(lines))
-            pages[message["number"]] = Page(message["number"], text, is_ocr=True)
+            layer = pages.get(message["number"])
+            # A page with a few characters of text layer is read by OCR
+            # too; the OCR text replaces the layer only when it has more.
+            if layer is None or len(text.strip()) >= len(layer.text.strip()):
+                pages[message["number"]] = Page(message["number"], text, is_ocr=True)
             state["ocr_done"] += 1
             progress("ocr", state["ocr_done"], state["ocr_total"], force=True)
 

@@ -358,3 +358,25 @@ def test_html_keeps_the_article_and_drops_boilerplate():
 def test_guess_language_from_function_words(text, language):
     """Common words decide the language; too little text gives no guess."""
     assert guess_language(text) == language
+
+
+def test_a_lone_short_line_on_a_page_is_still_read():
+    """A page with one short line (under the OCR threshold) keeps its text: the
+    detector misses a lone line on a mostly white page, so blank stretches are
+    cut out first, and the text layer stays when OCR reads less."""
+    extraction = extract(samples.text_pdf(["after the storm"]))
+    assert extraction.pages[0].text == "after the storm"
+
+
+def test_ink_bands_leave_out_blank_stretches():
+    import numpy as np
+
+    from documents.extraction.ocr import ink_bands
+
+    page = np.full((1000, 400), 255, np.uint8)
+    page[100:130, 50:350] = 0
+    page[140:170, 50:350] = 0  # close below: the same band
+    page[800:830, 50:350] = 0
+    page[500, 10:12] = 0  # a speck
+    assert ink_bands(page) == [(88, 182), (788, 842)]
+    assert ink_bands(np.full((50, 50), 255, np.uint8)) == []
