@@ -6,6 +6,7 @@ HTTP Range, so the HTML5 player can seek: never from /media/.
 
 import json
 
+from django import forms
 from django.contrib import admin
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -14,6 +15,7 @@ from django.urls import path
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 from jobs.errors import JobStateConflict
 from videos import selectors
@@ -344,7 +346,7 @@ class VideoAdmin(admin.ModelAdmin):
         if not renditions:
             return "—"
         return format_html_join(
-            format_html("<br>"), "{}", ((rendition_summary(r),) for r in renditions)
+            mark_safe("<br>"), "{}", ((rendition_summary(r),) for r in renditions)
         )
 
     @admin.display(description="metadata")
@@ -504,8 +506,20 @@ class RenditionAdmin(admin.ModelAdmin):
                 messages.warning(request, f"{rendition}: {error}")
 
 
+class EncodingProfileForm(forms.ModelForm):
+    class Meta:
+        model = EncodingProfile
+        fields = list(services.PROFILE_FIELDS)
+
+    def _get_validation_exclusions(self):
+        # Marking a profile default takes the flag from the previous one (the
+        # service does, then checks the one-default constraint itself).
+        return {*super()._get_validation_exclusions(), "is_default"}
+
+
 @admin.register(EncodingProfile)
 class EncodingProfileAdmin(admin.ModelAdmin):
+    form = EncodingProfileForm
     list_display = [
         "name",
         "slug",

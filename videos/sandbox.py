@@ -15,6 +15,7 @@ by a crafted file cannot run code in the parent.
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import json
 import os
 import resource
@@ -103,6 +104,9 @@ def _child(
         # Celery's soft time limit) are the parent's business.
         for number in (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1):
             signal.signal(number, signal.SIG_DFL)
+        # A crash is reported through the pipe's end, not as a dump on the
+        # parent's stderr.
+        faulthandler.disable()
         die_with_parent(parent_pid)()
         _cap_memory(memory_bytes)
 

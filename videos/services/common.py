@@ -113,12 +113,12 @@ class Interrupted(BaseException):
 def sigterm_unwinds() -> Iterator[None]:
     """Make a SIGTERM unwind the stack before it ends the process.
 
-    Cancelling a running job kills its worker process with SIGTERM, whose
-    default action ends it at once: finally-blocks never run and a partial
-    rendition would stay on disk. Only where SIGTERM would end the process
-    outright (a Celery pool process, a command) is it turned into an
-    exception; the process still ends, after the cleanup. Elsewhere (a web
-    server's graceful shutdown) the handler in place is left alone.
+    Cancelling a running job ends its process with SIGTERM. Celery's pool
+    processes already turn it into SystemExit (billiard's handler), so
+    finally-blocks run and no partial rendition stays. Where SIGTERM would
+    end the process outright (its default: a command such as `jobs_drain`)
+    it is turned into an exception here, and the process still ends, after
+    the cleanup. A handler someone else installed is left alone.
     """
     if (
         threading.current_thread() is not threading.main_thread()

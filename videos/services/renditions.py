@@ -142,7 +142,8 @@ def rendition_generate(
                     on_progress=reporter,
                 )
                 stored_name = _store(rendition, result)
-        except (JobNoLongerRunning, TranscodeCancelled, Interrupted):
+        except (JobNoLongerRunning, TranscodeCancelled, Interrupted, SystemExit):
+            # SystemExit: a Celery pool process told to end (a cancel).
             _rendition_stopped(rendition_id, job_id)
             raise
         except VideoError as error:

@@ -289,8 +289,9 @@ def test_multipart_out_of_order_then_a_damaged_original_fails_cleanly(
 def test_progress_rises_and_cancel_mid_encode_stops_ffmpeg_and_leaves_nothing(
     start_worker, wait, make_video, user_client, settings
 ):
-    """A slow encode reports rising progress; cancelling it over the API stops ffmpeg
-    within a second and leaves no partial file; the retried job starts clean."""
+    """A slow encode reports rising progress; cancelling its task stops ffmpeg within a
+    second, leaves no partial file and marks the rendition; the retried job starts
+    clean."""
     services.profile_save(
         profile=EncodingProfile.objects.get(is_default=True), preset="veryslow"
     )
@@ -315,9 +316,11 @@ def test_progress_rises_and_cancel_mid_encode_stops_ffmpeg_and_leaves_nothing(
     assert ffmpeg_processes_in(settings.VIDEOS_WORK_DIR)
 
     asked = time.monotonic()
-    answer = user_client.post(f"/api/v1/renditions/{rendition.pk}/cancel/")
+    # The engine's cancel (as from the admin or any tasks client): the worker's
+    # process is terminated; the rendition learns it from its own job.
+    answer = user_client.delete(f"/api/v1/tasks/{job.task_id}/")
 
-    assert answer.status_code == 200
+    assert answer.status_code == 200, answer.content
     wait(
         lambda: not ffmpeg_processes_in(settings.VIDEOS_WORK_DIR),
         timeout_s=5,
@@ -327,8 +330,12 @@ def test_progress_rises_and_cancel_mid_encode_stops_ffmpeg_and_leaves_nothing(
     assert time.monotonic() - asked < 1.5
     wait(lambda: not work_files(settings), timeout_s=5, message="partial files left")
     assert job_status(job.id) == "cancelled"
+    wait(
+        lambda: Rendition.objects.get(pk=rendition.pk).status == "cancelled",
+        timeout_s=5,
+        message="the rendition was not marked cancelled",
+    )
     rendition.refresh_from_db()
-    assert rendition.status == Rendition.Status.CANCELLED
     assert not any("renditions" in str(path) for path in media_files(settings))
 
     profile = rendition.profile

@@ -400,3 +400,19 @@ def test_a_profile_in_use_cannot_be_deleted(make_video):
 
     with pytest.raises(JobStateConflict, match="deactivate"):
         services.profile_delete(profile=profile)
+
+
+def test_a_rerun_removes_what_a_killed_worker_left_in_scratch(make_video, settings):
+    """A worker killed mid-encode leaves its partial file; the rerun starts clean."""
+    from pathlib import Path
+
+    video = make_video("numbered.mp4")
+    rendition = video.renditions.get()
+    scratch = Path(settings.VIDEOS_WORK_DIR) / "renditions" / str(rendition.pk)
+    scratch.mkdir(parents=True)
+    (scratch / ".rendition.mp4.99999999-deadbeef.part").write_bytes(b"half a proxy")
+
+    job = run_job(ProcessingJob.objects.get(id=rendition.job_id))
+
+    assert job.status == "completed", job.error_message
+    assert work_files(settings) == []
