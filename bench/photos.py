@@ -12,6 +12,8 @@ see the same load; medians of ROUNDS rounds are printed:
 - analysis (photos.analysis.analyze_photo: decode at 640 px, EXIF, quality,
   faces, labels, pHash, preset, priority), target >= 8 photos/s;
 - thumbnail + preview (photos.export.make_thumbnail_and_preview), >= 10;
+- the analysis job's pixel work: one decode at preview size serving the
+  analysis, the thumbnail and the preview (what photos.analyze runs);
 - export to a 2048 px JPEG (photos.export.export_photo), >= 5;
 - grouping 1,000 photos (photos.grouping.group_similar), <= 2 s;
 
@@ -20,7 +22,8 @@ each also as a ratio to the naive full-size Pillow decode of the same files
 and export work is also done by pyvips alone (thumbnail_buffer with
 shrink-on-load, jpegsave) and by Pillow alone (draft, bicubic resize).
 Last, peak RSS (resource.getrusage in a child process) for one analysis,
-one export and one naive decode; target <= 400 MB for the analysis.
+one analysis job, one export and one naive decode; target <= 400 MB for the
+analysis and the job (a worker holding one 24 MP photo).
 """
 
 import argparse
@@ -151,6 +154,19 @@ def pillow_export(data: bytes) -> None:
     _jpeg(_pillow_alone(data, EXPORT_EDGE), 90)
 
 
+def analysis_job_path(data: bytes) -> None:
+    """What the photos.analyze job does with the pixels: one decode for all three."""
+    from photos import analysis
+    from photos import export
+    from photos import formats
+
+    decoded = formats.decode(
+        data, long_edge=export.PREVIEW_LONG_EDGE, slack=export.PREVIEW_SLACK
+    )
+    analysis.analyze_photo(data, decoded=decoded)
+    export.thumbnail_and_preview_from(decoded)
+
+
 def workloads() -> dict:
     from photos import analysis
     from photos import export
@@ -159,6 +175,7 @@ def workloads() -> dict:
         "naive full decode (Pillow)": naive_decode,
         "analysis": analysis.analyze_photo,
         "thumbnail+preview": export.make_thumbnail_and_preview,
+        "analysis job (all of it)": analysis_job_path,
         "  pyvips alone": vips_thumbnail_and_preview,
         "  Pillow alone": pillow_thumbnail_and_preview,
         "export 2048 JPEG": lambda data: export.export_photo(
@@ -213,6 +230,8 @@ def run_child(mode: str, path: str) -> None:
     baseline_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if mode == "analysis":
         analysis.analyze_photo(data)
+    elif mode == "job":
+        analysis_job_path(data)
     elif mode == "export":
         export.export_photo(data, long_edge=EXPORT_EDGE)
     else:
@@ -271,7 +290,8 @@ def main() -> None:
         command = [sys.executable, __file__, "--generate", str(args.photos)]
         subprocess.run(command, check=True)
     memory = {
-        mode: child_peak_rss(mode, paths[0]) for mode in ("analysis", "export", "naive")
+        mode: child_peak_rss(mode, paths[0])
+        for mode in ("analysis", "job", "export", "naive")
     }
 
     photos = [path.read_bytes() for path in paths]
@@ -303,7 +323,9 @@ def main() -> None:
     print(f"analysis stages, median ms: {medians}")
     print()
     for mode, rss in memory.items():
-        target = f" (target <= {RSS_TARGET_MB} MB)" if mode == "analysis" else ""
+        target = (
+            f" (target <= {RSS_TARGET_MB} MB)" if mode in ("analysis", "job") else ""
+        )
         print(
             f"peak RSS, one 24 MP {mode:8} {rss['peak_mb']:5.0f} MB"
             f" (imports and file alone {rss['baseline_mb']:.0f} MB){target}"

@@ -22,7 +22,15 @@ RAW previews and the pixel limit (photos.formats).
 
 Previews are 1440 px (one of Lightroom's standard preview sizes), so a
 6000x4000 JPEG decodes at 1/4 scale (1500x1000); thumbnails come from the
-same decoded pixels. Exports keep the ICC profile, so colours stay right;
+same decoded pixels. Where the decoder's scale lands within 10 % above
+1440 px (PREVIEW_SLACK), those pixels are the preview as they are, and the
+thumbnail is a whole-factor box reduction then a bicubic step. Of the
+~90 ms the path took, the 1/4-scale decode is ~70 ms (libjpeg-turbo's
+entropy decoding: 1/8 scale costs ~62 ms, OpenCV's reduced decode and
+libvips' shrink-on-load the same), the 1500 -> 1440 px resize was 10 ms
+and the thumbnail's lanczos3 5 ms; without those two the path measured
+12.92 photos/s on a busy machine (load 2 on 2 cores; 10.83 quiet and
+8.3 busy before). Exports keep the ICC profile, so colours stay right;
 with `keep_metadata` they carry a cleaned EXIF (photos.exif) that has no
 GPS unless `strip_gps=False`. XMP from the original is never copied (it
 can hold GPS too).
@@ -48,6 +56,10 @@ from photos.resample import fit
 
 THUMBNAIL_LONG_EDGE = 320
 PREVIEW_LONG_EDGE = 1440
+# A decode that lands at up to 10 % above the preview size is kept as the
+# preview: a 6000 px photo decodes at 1/4 scale to 1500 px, and resizing
+# that to 1440 cost 10 ms, a ninth of the thumbnail + preview path.
+PREVIEW_SLACK = 1.1
 THUMBNAIL_QUALITY = 80
 PREVIEW_QUALITY = 85
 MIN_LONG_EDGE = 16
@@ -158,7 +170,9 @@ def make_thumbnail_and_preview(
     max_pixels: int = MAX_PIXELS,
 ) -> tuple[Rendition, Rendition]:
     """A JPEG thumbnail and preview from one reduced decode; `adjustments` develop both."""
-    decoded = decode(source, long_edge=preview_edge, max_pixels=max_pixels)
+    decoded = decode(
+        source, long_edge=preview_edge, max_pixels=max_pixels, slack=PREVIEW_SLACK
+    )
     return thumbnail_and_preview_from(
         decoded,
         thumbnail_edge=thumbnail_edge,
@@ -174,16 +188,40 @@ def thumbnail_and_preview_from(
     preview_edge: int = PREVIEW_LONG_EDGE,
     adjustments: Mapping[str, float] | None = None,
 ) -> tuple[Rendition, Rendition]:
-    """A JPEG thumbnail and preview from pixels already decoded (at any size)."""
-    image = fit(decoded.image, preview_edge)
+    """A JPEG thumbnail and preview from pixels already decoded (at any size).
+
+    The preview keeps the decoded pixels when their long edge is within
+    PREVIEW_SLACK of `preview_edge`.
+    """
+    image = decoded.image
+    if max(image.size) > preview_edge * PREVIEW_SLACK:
+        image = fit(image, preview_edge)
     image = develop(image, adjustments) if adjustments else image
     preview = _encode(image, quality=PREVIEW_QUALITY, icc_profile=decoded.icc_profile)
     thumbnail = _encode(
-        fit(image, thumbnail_edge),
+        _thumbnail_of(image, thumbnail_edge),
         quality=THUMBNAIL_QUALITY,
         icc_profile=decoded.icc_profile,
     )
     return thumbnail, preview
+
+
+def _thumbnail_of(image: Image.Image, long_edge: int) -> Image.Image:
+    """A small copy: a box reduction by a whole factor, then bicubic to the size.
+
+    From a 1500 px preview, 2.4 ms against 5.3 ms for libvips' lanczos3
+    (the numpy hand-over dominates at this size); a box filter followed by
+    a bicubic step of under 2x is what Pillow's own reducing_gap does.
+    """
+    longest = max(image.size)
+    if longest <= long_edge:
+        return image
+    factor = longest // long_edge
+    if factor >= 2:
+        image = image.reduce(factor)
+    scale = long_edge / max(image.size)
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    return image.resize(size, Image.Resampling.BICUBIC)
 
 
 def preview_jpeg(image: Image.Image, *, icc_profile: bytes | None = None) -> Rendition:

@@ -129,8 +129,13 @@ def decode(
     *,
     long_edge: int | None = None,
     max_pixels: int = MAX_PIXELS,
+    slack: float = 1.0,
 ) -> DecodedPhoto:
-    """Upright RGB pixels that fit `long_edge` (never upscaled); all of them if None."""
+    """Upright RGB pixels that fit `long_edge` (never upscaled); all of them if None.
+
+    With `slack` above 1, pixels the decoder delivers at up to that many
+    times `long_edge` are kept as they are (no resize pass).
+    """
     data = read_source(source)
     photo_format = sniff_format(data)
     if photo_format.kind == "heif":
@@ -139,7 +144,7 @@ def decode(
         decoded = _decode_raw(data, photo_format, long_edge, max_pixels)
     else:
         decoded = _decode_pillow(data, photo_format, long_edge, max_pixels)
-    if long_edge is not None:
+    if long_edge is not None and max(decoded.image.size) > long_edge * slack:
         decoded.image = fit(decoded.image, long_edge)
     return decoded
 

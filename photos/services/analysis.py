@@ -180,6 +180,7 @@ def photo_analyze(
             data,
             long_edge=export_module.PREVIEW_LONG_EDGE,
             max_pixels=settings.PHOTOS_MAX_PIXELS,
+            slack=export_module.PREVIEW_SLACK,
         )
         mark = lap("decode", mark)
         progress(40, 100, "analysing")

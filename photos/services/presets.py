@@ -121,7 +121,11 @@ def photo_preset_apply(*, photo_id: int, preset_id: int) -> dict[str, Any]:
         return {**answer, "unchanged": True}
     data = original_bytes(photo)
     try:
-        decoded = formats.decode(data, long_edge=export_module.PREVIEW_LONG_EDGE)
+        decoded = formats.decode(
+            data,
+            long_edge=export_module.PREVIEW_LONG_EDGE,
+            slack=export_module.PREVIEW_SLACK,
+        )
         developed = develop.develop(decoded.image, preset.adjustments)
     except PhotoError as exc:
         raise PermanentJobError(f"{exc.code}: {exc.detail}") from exc
