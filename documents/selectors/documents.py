@@ -36,7 +36,8 @@ def collection_get(*, collection_id: Any, user: Any = None) -> Collection:
         collection_id = int(collection_id)
     except (TypeError, ValueError):
         raise Collection.DoesNotExist(f"no collection {collection_id!r}") from None
-    return collection_list(user=user).get(id=collection_id)
+    collections = Collection.objects.select_related("owner")
+    return visible(collections, user=user, owner_path="owner").get(id=collection_id)
 
 
 def _has_active_job() -> ExpressionWrapper:
