@@ -321,7 +321,8 @@ class UploadPart(models.Model):
     number = models.PositiveIntegerField()
     offset_bytes = models.BigIntegerField()
     size_bytes = models.BigIntegerField()
-    sha256 = models.CharField(max_length=64)
+    # Multipart parts only: tus pieces are hashed as a whole when assembled.
+    sha256 = models.CharField(max_length=64, blank=True)
     name = models.CharField(max_length=255, help_text="Storage name of the piece.")
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -142,7 +142,7 @@ class Migration(migrations.Migration):
                 ('number', models.PositiveIntegerField()),
                 ('offset_bytes', models.BigIntegerField()),
                 ('size_bytes', models.BigIntegerField()),
-                ('sha256', models.CharField(max_length=64)),
+                ('sha256', models.CharField(blank=True, max_length=64)),
                 ('name', models.CharField(help_text='Storage name of the piece.', max_length=255)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('upload', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='parts', to='videos.upload')),

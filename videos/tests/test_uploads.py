@@ -4,6 +4,7 @@ import base64
 import hashlib
 import io
 import random
+from datetime import timedelta
 
 import pytest
 from django.core.files.storage import default_storage
@@ -15,6 +16,9 @@ from videos import services
 from videos.models import Upload
 from videos.models import UploadPart
 from videos.models import Video
+from videos.services.uploads import upload_folder
+from videos.storage_io import MeteredReader
+from videos.storage_io import save_stream
 from videos.tests.conftest import media_files
 from videos.tests.conftest import work_files
 
@@ -557,3 +561,40 @@ def test_one_request_upload_of_a_non_video_gets_415(user_client):
     assert answer.status_code == 415
     assert answer.json()["error"] == "unsupported_media_type"
     assert Video.objects.count() == 0
+
+
+def test_an_upload_left_assembling_by_a_dead_process_is_finished_by_housekeeping(
+    user, clip, django_capture_on_commit_callbacks
+):
+    content = clip("numbered.mp4").read_bytes()
+    upload = services.upload_create(owner=user, protocol="tus", size_bytes=len(content))
+    half = len(content) // 2
+    services.upload_append(
+        upload=upload, offset=0, stream=io.BytesIO(content[:half]), length=half
+    )
+    # As if the process that took the last bytes died while assembling.
+    piece = io.BytesIO(content[half:])
+    Upload.objects.filter(pk=upload.pk).update(received_bytes=len(content))
+    name = save_stream(
+        f"{upload_folder(upload.id)}/last.part",
+        MeteredReader(piece, limit=len(content) - half),
+    )
+    UploadPart.objects.create(
+        upload=upload,
+        number=2,
+        offset_bytes=half,
+        size_bytes=len(content) - half,
+        name=name,
+    )
+    Upload.objects.filter(pk=upload.pk).update(
+        status="assembling", updated_at=timezone.now() - timedelta(hours=1)
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome = services.videos_housekeeping()
+
+    assert outcome["uploads_finished"] == 1
+    upload.refresh_from_db()
+    assert upload.status == "completed"
+    with default_storage.open(upload.video.original.name) as original:
+        assert original.read() == content
