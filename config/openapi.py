@@ -25,20 +25,28 @@ _DESCRIPTIONS = {
     "404": "No such object, or not yours.",
     "409": "The object's state forbids this (e.g. retrying a completed job).",
     "413": "The body or file is too large.",
+    "412": "tus: the Tus-Resumable version is not 1.0.0.",
     "415": "The content type or file type is not accepted.",
     "429": "Rate limited: retry after the Retry-After header's seconds.",
 }
 
 
 def _error_codes(path: str, method: str, operation: dict) -> list[str]:
-    codes = ["400", "429"]
+    # 404 everywhere: an unknown id in the path, the body or a filter, or a
+    # page past the end of a list.
+    codes = ["400", "404", "429"]
     security = operation.get("security")
     if security is None or any(security):  # some credentials are asked for
         codes += ["401", "403"]
-    if "{" in path:
-        codes.append("404")
     if method in ("post", "put", "patch", "delete"):
         codes += ["409", "413", "415"]
+    headers = {
+        parameter.get("name", "").lower()
+        for parameter in operation.get("parameters", [])
+        if parameter.get("in") == "header"
+    }
+    if "tus-resumable" in headers:
+        codes.append("412")  # tus: a protocol version this server does not speak
     return codes
 
 

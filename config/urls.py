@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularRedocView
 from drf_spectacular.views import SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
+from jobs.metrics import MetricsView
 from jobs.views import HealthCheckView
 from jobs.views import ReadinessView
 
@@ -22,6 +23,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", HealthCheckView.as_view(), name="healthz"),
     path("readyz", ReadinessView.as_view(), name="readyz"),
+    path("metrics", MetricsView.as_view(), name="metrics"),
     path("api/v1/", include("config.api_router")),
     path("v1/", include("captures.urls")),
     # The original systems' routes of the other media apps, at their own paths.

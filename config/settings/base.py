@@ -513,3 +513,54 @@ DOCUMENTS_RATE_LIMITS = {
     "receipt_status": env("DOCUMENTS_RATE_RECEIPT_STATUS", default="120/m"),
     "webhook_test": env("DOCUMENTS_RATE_WEBHOOK_TEST", default="10/m"),
 }
+
+# OPERATIONS ---------------------------------------------------------------
+# The operator's view (dashboard, failure groups, job pages, /metrics,
+# job-outcome webhooks). The dashboard polls its JSON this often (seconds)
+# while its tab is visible; its charts every OPS_CHARTS_POLL_S.
+OPS_DASHBOARD_POLL_S = env.float("OPS_DASHBOARD_POLL_S", default=3.0)
+OPS_CHARTS_POLL_S = env.float("OPS_CHARTS_POLL_S", default=30.0)
+# A queued job counts as stuck once it waited this many times its queue's
+# usual wait (last hour's average), and at least OPS_STUCK_QUEUED_MIN_S.
+OPS_STUCK_QUEUED_FACTOR = env.float("OPS_STUCK_QUEUED_FACTOR", default=10.0)
+OPS_STUCK_QUEUED_MIN_S = env.float("OPS_STUCK_QUEUED_MIN_S", default=600.0)
+# Failure groups look this many days back by default (1, 7 or 30 on the page).
+OPS_FAILURE_WINDOW_DAYS = env.int("OPS_FAILURE_WINDOW_DAYS", default=7)
+# A bulk action (retry, cancel, purge a group; re-run, fail) touches at most
+# this many jobs; run it again for the rest.
+OPS_BULK_MAX_JOBS = env.int("OPS_BULK_MAX_JOBS", default=1000)
+# Progress reports kept per send of a job for its timeline.
+OPS_PROGRESS_HISTORY_MAX = env.int("OPS_PROGRESS_HISTORY_MAX", default=30)
+# /metrics: staff (session or API token), or this bearer token (empty: none).
+OPS_METRICS_TOKEN = env("OPS_METRICS_TOKEN", default="")
+# Finished jobs are counted once they are this old (a commit may lag its
+# completed_at), catching up at most OPS_METRICS_MAX_CATCHUP_S after a gap.
+OPS_METRICS_LAG_S = env.float("OPS_METRICS_LAG_S", default=10.0)
+OPS_METRICS_MAX_CATCHUP_S = env.float("OPS_METRICS_MAX_CATCHUP_S", default=3600.0)
+# Jobs by type of finished statuses (a count over the whole table) are
+# recounted at most this often; active statuses are counted on every scrape.
+OPS_METRICS_FINISHED_COUNTS_MAX_AGE_S = env.float(
+    "OPS_METRICS_FINISHED_COUNTS_MAX_AGE_S", default=300.0
+)
+OPS_METRICS_DURATION_BUCKETS_S = env.list(
+    "OPS_METRICS_DURATION_BUCKETS_S",
+    cast=float,
+    default=[0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600],
+)
+# Models with a file field of one of these names hold uploads: their row
+# counts are the ingest and upload counts of /metrics.
+OPS_METRICS_UPLOAD_FIELDS = env.list(
+    "OPS_METRICS_UPLOAD_FIELDS", default=["original", "image"]
+)
+# Job-outcome webhooks: networks deliveries may reach besides the public
+# internet (CIDR list; empty in production, tests allow 127.0.0.0/8), time
+# per attempt, retries after the first (engine backoff), their queue, the
+# sweep's look-back, and how long a process trusts its list of owners.
+OPS_WEBHOOK_ALLOWED_NETWORKS = env.list("OPS_WEBHOOK_ALLOWED_NETWORKS", default=[])
+OPS_WEBHOOK_TIMEOUT_S = env.float("OPS_WEBHOOK_TIMEOUT_S", default=10.0)
+OPS_WEBHOOK_MAX_RETRIES = env.int("OPS_WEBHOOK_MAX_RETRIES", default=5)
+OPS_WEBHOOK_QUEUE = env("OPS_WEBHOOK_QUEUE", default="default")
+OPS_WEBHOOK_SWEEP_WINDOW_S = env.float("OPS_WEBHOOK_SWEEP_WINDOW_S", default=900.0)
+OPS_WEBHOOK_OWNER_CACHE_S = env.float("OPS_WEBHOOK_OWNER_CACHE_S", default=10.0)
+# Rate-limit refusals (429s) counted for /metrics, whichever layer refused.
+MIDDLEWARE.insert(1, "jobs.ops.middleware.RateLimitRefusalCounterMiddleware")
