@@ -369,3 +369,16 @@ def test_delete_removes_the_photo(user_client, user, other_user):
     assert user_client.delete(f"{URL}{theirs.pk}/").status_code == 404
     assert user_client.delete(f"{URL}{mine.pk}/").status_code == 204
     assert not Photo.objects.filter(pk=mine.pk).exists()
+
+
+def test_more_files_than_django_reads_is_a_400_not_a_crash(user_client, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FILES = 3
+
+    answer = upload(
+        user_client,
+        *[SimpleUploadedFile(f"{n}.jpg", b"\xff\xd8\xff") for n in range(5)],
+    )
+
+    assert answer.status_code == 400
+    assert answer.json()["error"]
+    assert Photo.objects.count() == 0

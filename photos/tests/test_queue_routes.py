@@ -340,3 +340,12 @@ def test_purge_cancels_the_waiting_photo_jobs(staff_client, user):
     }
     job.refresh_from_db()
     assert job.status == "cancelled"
+
+
+def test_queue_routes_are_rate_limited_per_user(user_client, user, settings):
+    settings.API_RATELIMIT_ENABLED = True
+    settings.PHOTOS_RATE_LIMITS = {**settings.PHOTOS_RATE_LIMITS, "queue": "2/m"}
+
+    answers = [user_client.get("/queue/failed").status_code for _ in range(3)]
+
+    assert answers == [200, 200, 429]
