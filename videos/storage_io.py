@@ -175,18 +175,22 @@ def local_path(name: str, *, storage: Storage | None = None) -> Path | None:
         return None
 
 
-def concatenate_local(sources: list[Path], destination: BinaryIO) -> str:
+def concatenate_local(
+    sources: list[Path], destination: BinaryIO, *, hash_them: bool = True
+) -> str | None:
     """Append local files to `destination` in the kernel; their SHA-256, read alongside.
 
     The copy (copy_file_range) and the hashing (a second thread reading the
     same pages from the page cache) run at once: both leave the GIL.
+    Without `hash_them`, only the copy (and None).
     """
     digest = hashlib.sha256()
     failures: list[BaseException] = []
+    to_hash = sources if hash_them else []
 
     def hash_sources() -> None:
         try:
-            for source in sources:
+            for source in to_hash:
                 with open(source, "rb") as local:
                     while chunk := local.read(4 * CHUNK_BYTES):
                         digest.update(chunk)
@@ -210,7 +214,7 @@ def concatenate_local(sources: list[Path], destination: BinaryIO) -> str:
         hasher.join()
     if failures:
         raise failures[0]
-    return digest.hexdigest()
+    return digest.hexdigest() if hash_them else None
 
 
 def delete_tree(prefix: str, *, storage: Storage | None = None) -> int:

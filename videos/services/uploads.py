@@ -12,8 +12,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import os
 import re
 import secrets
+import threading
+from collections import OrderedDict
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -208,12 +211,11 @@ def upload_append(
             f"{upload.size_bytes}."
         )
     hasher = CHECKSUM_ALGORITHMS[checksum[0]]() if checksum else None
-    # The whole file is hashed once, when assembled; a piece needs no hash
-    # of its own unless the client sent one to check.
+    running = _running_hash_take(upload, offset)
     reader = MeteredReader(
         stream,
         limit=remaining if length is None else length,
-        extra_hashes=(hasher,) if hasher else (),
+        extra_hashes=tuple(digest for digest in (hasher, running) if digest),
         sha256=False,
     )
     name = f"{upload_folder(upload.id)}/{offset:015d}-{secrets.token_hex(4)}.part"
@@ -235,10 +237,48 @@ def upload_append(
     except BaseException:
         delete_quietly(stored)
         raise
+    _running_hash_keep(upload, offset + reader.count, running)
     upload.refresh_from_db()
     if upload.received_bytes == upload.size_bytes:
         return upload, upload_finish(upload=upload)
     return upload, None
+
+
+# The SHA-256 of a tus upload, carried from one PATCH to the next while they
+# reach the same process (always, for a client that sends the whole file in
+# one PATCH): the bytes pass here anyway, so the whole file need not be read
+# again to hash it when it is assembled. Elsewhere it is hashed then.
+_running_hashes: OrderedDict[str, tuple[int, Any]] = OrderedDict()
+_running_hashes_lock = threading.Lock()
+RUNNING_HASHES_MAX = 64
+
+
+def _running_hash_take(upload: Upload, offset: int):
+    with _running_hashes_lock:
+        state = _running_hashes.pop(str(upload.pk), None)
+    if offset == 0:
+        return hashlib.sha256()
+    if state is not None and state[0] == offset:
+        return state[1]
+    return None
+
+
+def _running_hash_keep(upload: Upload, offset: int, running) -> None:
+    if running is None:
+        return
+    with _running_hashes_lock:
+        _running_hashes[str(upload.pk)] = (offset, running)
+        while len(_running_hashes) > RUNNING_HASHES_MAX:
+            _running_hashes.popitem(last=False)
+
+
+def _running_hash_digest(upload: Upload) -> str | None:
+    """The SHA-256 of the whole upload if this process saw every byte of it."""
+    with _running_hashes_lock:
+        state = _running_hashes.pop(str(upload.pk), None)
+    if state is None or state[0] != upload.size_bytes:
+        return None
+    return state[1].hexdigest()
 
 
 def _check_head_or_fail(upload: Upload, head: bytes) -> None:
@@ -409,9 +449,10 @@ def upload_finish(*, upload: Upload) -> VideoCreated:
             return _created_again(upload)
         raise UploadConflict(f"The upload is {upload.status}.")
     try:
+        known_digest = _running_hash_digest(upload)
         with work_dir("uploads", upload.id) as scratch:
             assembled = scratch / "assembled"
-            digest = _assemble(upload, assembled)
+            digest = _assemble(upload, assembled, known_digest)
             created = video_create_from_file(
                 path=assembled,
                 owner=upload.owner,
@@ -437,8 +478,12 @@ def upload_finish(*, upload: Upload) -> VideoCreated:
     return created
 
 
-def _assemble(upload: Upload, destination: Path) -> str:
-    """Write the pieces in order to `destination`; the SHA-256 of the whole, verified."""
+def _assemble(upload: Upload, destination: Path, digest: str | None) -> str:
+    """Write the pieces in order to `destination`; the SHA-256 of the whole, verified.
+
+    `digest` is the whole file's SHA-256 if it is already known (hashed as
+    it arrived); otherwise the pieces are hashed on the way.
+    """
     parts = list(UploadPart.objects.filter(upload=upload).order_by("offset_bytes"))
     expected_offset = 0
     for part in parts:
@@ -449,17 +494,36 @@ def _assemble(upload: Upload, destination: Path) -> str:
             )
         expected_offset += part.size_bytes
     paths = [local_path(part.name) for part in parts]
+    if digest and len(parts) == 1 and _link(paths[0], destination):
+        # One piece, hashed as it arrived: the piece is the file. A link, so
+        # the piece stays whole should anything below fail.
+        return _verified(upload, destination.stat().st_size, digest)
     with open(destination, "wb") as out:
         if all(path is not None and path.is_file() for path in paths):
-            # Local storage: the kernel copies, another thread hashes.
-            digest = concatenate_local(paths, out)
+            # Local storage: the kernel copies (another thread hashes).
+            digest = concatenate_local(paths, out, hash_them=not digest) or digest
         else:
             hashing = _Hashing(out, hashlib.sha256())
             for part in parts:
                 copy_to(part.name, hashing)
-            digest = hashing.digest.hexdigest()
+            digest = digest or hashing.digest.hexdigest()
         out.seek(0, 2)
         size = out.tell()
+    return _verified(upload, size, digest)
+
+
+def _link(source: Path | None, destination: Path) -> bool:
+    """Hard-link a local piece to `destination`; False where that is impossible."""
+    if source is None:
+        return False
+    try:
+        os.link(source, destination)
+    except OSError:  # another file system, or no hard links
+        return False
+    return True
+
+
+def _verified(upload: Upload, size: int, digest: str) -> str:
     if size != upload.size_bytes:
         raise UploadVerificationFailed(
             f"The upload has {size} bytes, {upload.size_bytes} were announced."

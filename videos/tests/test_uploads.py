@@ -598,3 +598,22 @@ def test_an_upload_left_assembling_by_a_dead_process_is_finished_by_housekeeping
     assert upload.status == "completed"
     with default_storage.open(upload.video.original.name) as original:
         assert original.read() == content
+
+
+def test_pieces_received_by_different_processes_are_hashed_when_assembled(
+    user_client, clip
+):
+    """Each PATCH may reach another web process: the running hash is then gone and
+    the whole file is hashed from its pieces."""
+    from videos.services import uploads
+
+    content = clip("numbered.mp4").read_bytes()
+    digest = hashlib.sha256(content).hexdigest()
+    url = tus_create(user_client, len(content), sha256=digest)["Location"]
+    tus_patch(user_client, url, 0, content[:999])
+    uploads._running_hashes.clear()  # as if the next PATCH reached another process
+
+    answer = tus_patch(user_client, url, 999, content[999:])
+
+    assert answer.status_code == 204, answer.content
+    assert Video.objects.get().sha256 == digest
