@@ -83,6 +83,15 @@ class ProcessingJob(models.Model):
             ),
             models.Index(fields=["-queued_at"], name="job_queued_at_idx"),
             models.Index(fields=["task_id"], name="job_task_id_idx"),
+            # Waiting jobs per queue, oldest first (dashboard, /metrics,
+            # overdue jobs). Partial: a job enters it once, when queued, and
+            # leaves it when claimed, so it stays small and costs the hot
+            # path one index entry per send.
+            models.Index(
+                fields=["queue", "queued_at"],
+                condition=Q(status__in=["queued", "retrying"]),
+                name="job_waiting_queue_idx",
+            ),
             models.Index(
                 fields=["idempotency_key"],
                 condition=Q(idempotency_key__isnull=False),
@@ -178,3 +187,144 @@ class MetricsSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"metrics at {self.taken_at:%Y-%m-%d %H:%M}"
+
+
+# OPERATIONS ---------------------------------------------------------------
+# Models of the operator's view: progress history, webhooks, and the admin
+# pages that have no table of their own (proxies).
+
+
+class JobProgressStep(models.Model):
+    """A progress report worth keeping for a job's timeline (phase changes, each tenth)."""
+
+    job = models.ForeignKey(
+        ProcessingJob, on_delete=models.CASCADE, related_name="progress_steps"
+    )
+    task_id = models.CharField(max_length=64, blank=True, default="")
+    percent = models.PositiveSmallIntegerField(
+        default=0, validators=[MaxValueValidator(100)]
+    )
+    message = models.CharField(max_length=255, blank=True, default="")
+    reported_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["job", "reported_at", "id"]
+        indexes = [
+            models.Index(fields=["job", "reported_at"], name="job_progress_step_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job_id} {self.percent}% {self.message}"
+
+
+class WebhookEndpoint(models.Model):
+    """Where an owner's job outcomes are POSTed, signed with `secret` (HMAC-SHA256)."""
+
+    class Event(models.TextChoices):
+        COMPLETED = "job.completed", "Job completed"
+        FAILED = "job.failed", "Job failed for good"
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="job_webhook_endpoints",
+    )
+    url = models.URLField(max_length=2000)
+    # Kept in clear: signing needs it.
+    secret = models.CharField(max_length=80)
+    events = models.JSONField(
+        default=list, help_text="Events sent: job.completed, job.failed."
+    )
+    job_types = models.JSONField(
+        default=list, blank=True, help_text="Only these job types; empty: every type."
+    )
+    description = models.CharField(max_length=200, blank=True, default="")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["owner", "id"]
+        indexes = [
+            models.Index(
+                fields=["owner"],
+                condition=Q(is_active=True),
+                name="job_webhook_active_owner_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.url} ({self.owner_id})"
+
+
+class WebhookDelivery(models.Model):
+    """One attempt to deliver one job-outcome event: what was sent where, and how it went."""
+
+    class Outcome(models.TextChoices):
+        DELIVERED = "delivered", "Delivered"
+        RETRYING = "retrying", "Failed, will retry"
+        FAILED = "failed", "Failed for good"
+
+    endpoint = models.ForeignKey(
+        WebhookEndpoint,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="deliveries",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="job_webhook_deliveries",
+    )
+    # The job the event is about; its row may be deleted by the retention.
+    job = models.ForeignKey(
+        ProcessingJob,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="webhook_deliveries",
+    )
+    event = models.CharField(max_length=32, choices=WebhookEndpoint.Event.choices)
+    event_id = models.UUIDField()
+    url = models.CharField(max_length=2000)
+    attempt = models.PositiveIntegerField()
+    delivery_job_id = models.UUIDField(null=True, blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.TextField(blank=True, default="")
+    error = models.TextField(blank=True, default="")
+    duration_ms = models.PositiveIntegerField(default=0)
+    payload = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "webhook deliveries"
+        indexes = [
+            models.Index(
+                fields=["endpoint", "-created_at"], name="job_webhook_delivery_idx"
+            ),
+            models.Index(fields=["event_id"], name="job_webhook_event_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} #{self.attempt} -> {self.url} ({self.outcome})"
+
+
+class Dashboard(QueueState):
+    """The operator's dashboard in the admin (no table: queues, workers, stuck jobs)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "dashboard"
+        verbose_name_plural = "dashboard"
+
+
+class FailureGroup(ProcessingJob):
+    """Failed jobs grouped by error signature, in the admin (no table of its own)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "failure group"
+        verbose_name_plural = "failure groups"
