@@ -25,6 +25,7 @@ class JobsConfig(AppConfig):
         from django.utils.module_loading import autodiscover_modules
 
         from jobs import signals  # noqa: F401  (connects the Celery signal handlers)
+        from jobs.ops import hooks  # noqa: F401  (webhooks, metrics counters, progress)
 
         # Job types register themselves when their app's tasks module is
         # imported; web processes must know them too, not only workers.

@@ -1,5 +1,11 @@
 """Every write of the job engine. Import from here: `from jobs import services`."""
 
+from jobs.services.bulk import bulk_action_record
+from jobs.services.bulk import failure_group_cancel
+from jobs.services.bulk import failure_group_purge
+from jobs.services.bulk import failure_group_retry
+from jobs.services.bulk import jobs_fail
+from jobs.services.bulk import jobs_rerun
 from jobs.services.dispatch import jobs_send_on_commit
 from jobs.services.drain import jobs_drain
 from jobs.services.drain import jobs_waiting_count
@@ -28,12 +34,23 @@ from jobs.services.submission import job_submit
 from jobs.services.submission import job_submit_batch
 from jobs.services.submission import job_submit_or_get
 from jobs.services.submission import job_submit_periodic
+from jobs.services.webhooks import job_outcome_notify
+from jobs.services.webhooks import webhook_deliver
+from jobs.services.webhooks import webhook_endpoint_create
+from jobs.services.webhooks import webhook_endpoint_rotate_secret
+from jobs.services.webhooks import webhook_endpoint_update
+from jobs.services.webhooks import webhooks_sweep
 
 __all__ = [
+    "bulk_action_record",
+    "failure_group_cancel",
+    "failure_group_purge",
+    "failure_group_retry",
     "job_cancel",
     "job_claim",
     "job_complete",
     "job_heartbeat",
+    "job_outcome_notify",
     "job_progress_report",
     "job_record_failure",
     "job_record_revoked",
@@ -45,7 +62,9 @@ __all__ = [
     "job_submit_periodic",
     "jobs_delete_finished",
     "jobs_drain",
+    "jobs_fail",
     "jobs_purge",
+    "jobs_rerun",
     "jobs_send_on_commit",
     "jobs_waiting_count",
     "metrics_snapshot_take",
@@ -58,4 +77,9 @@ __all__ = [
     "task_results_settle",
     "task_revoke",
     "watchdog_run",
+    "webhook_deliver",
+    "webhook_endpoint_create",
+    "webhook_endpoint_rotate_secret",
+    "webhook_endpoint_update",
+    "webhooks_sweep",
 ]
