@@ -1,6 +1,8 @@
 """Helpers shared by the job engine's admin pages: badges, JSON, filters."""
 
 import json
+from datetime import UTC
+from datetime import datetime
 from typing import Any
 
 from django.contrib import admin
@@ -31,6 +33,20 @@ def pretty_json(value: Any) -> str:
         return "—"
     text = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
     return format_html('<pre style="white-space: pre-wrap; margin: 0">{}</pre>', text)
+
+
+def moment_display(value: Any) -> str:
+    """A time to the second, in UTC ("2026-05-01 14:03:07"); "—" for none."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def seconds_display(seconds: float) -> str:

@@ -10,6 +10,8 @@ from django.urls import NoReverseMatch
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.html import format_html_join
+from django.utils.text import Truncator
 from django_celery_results.models import TaskResult
 
 from jobs import selectors
@@ -19,30 +21,37 @@ from jobs.admin.display import JobTypeFilter
 from jobs.admin.display import PriorityFilter
 from jobs.admin.display import QueueFilter
 from jobs.admin.display import S
+from jobs.admin.display import moment_display
 from jobs.admin.display import pretty_json
 from jobs.admin.display import seconds_display
 from jobs.admin.display import skipped_message
 from jobs.admin.display import status_badge_html
+from jobs.admin.job_page import JobPageMixin
+from jobs.admin.job_page import log_job_change
 from jobs.errors import JobStateConflict
 from jobs.models import ProcessingJob
 
 
 @admin.register(ProcessingJob)
-class ProcessingJobAdmin(admin.ModelAdmin):
+class ProcessingJobAdmin(JobPageMixin, admin.ModelAdmin):
+    # At 1440 px, between the navigation and filter sidebars, every column
+    # must fit: cells pair a figure with smaller ones under it (type with
+    # queue, priority and target; status and progress; queued-at and wait;
+    # duration and attempts; error and next retry).
     list_display = [
         "short_id",
-        "status_badge",
-        "progress_bar",
-        "job_type",
-        "target_link",
-        "queue",
-        "priority",
-        "attempts_display",
-        "worker",
-        "duration",
-        "queued_at",
+        "job_cell",
+        "status_cell",
+        "worker_cell",
+        "queued_cell",
+        "duration_cell",
+        "error_cell",
     ]
     list_filter = ["status", JobTypeFilter, QueueFilter, PriorityFilter]
+
+    class Media:
+        css = {"all": ["jobs/ops/ops.css"]}
+
     search_fields = [
         "id",
         "job_type",
@@ -85,14 +94,16 @@ class ProcessingJobAdmin(admin.ModelAdmin):
             },
         ),
         (
-            "Timing",
+            "Timing (UTC)",
             {
                 "fields": [
-                    "queued_at",
-                    "started_at",
-                    "completed_at",
-                    "heartbeat_at",
+                    "queued_at_display",
+                    "started_at_display",
+                    "completed_at_display",
+                    "heartbeat_at_display",
+                    "wait_display",
                     "duration",
+                    "next_retry_display",
                 ]
             },
         ),
@@ -103,7 +114,7 @@ class ProcessingJobAdmin(admin.ModelAdmin):
         ("Input and output", {"fields": ["params_pretty", "result_pretty"]}),
         (
             "Errors and history",
-            {"fields": ["error_message", "traceback_pretty", "attempt_log_pretty"]},
+            {"fields": ["error_message", "traceback_pretty", "attempt_log_table"]},
         ),
     ]
     readonly_fields = [
@@ -119,11 +130,13 @@ class ProcessingJobAdmin(admin.ModelAdmin):
         "max_retries",
         "dispatch_generation",
         "worker",
-        "queued_at",
-        "started_at",
-        "completed_at",
-        "heartbeat_at",
+        "queued_at_display",
+        "started_at_display",
+        "completed_at_display",
+        "heartbeat_at_display",
+        "wait_display",
         "duration",
+        "next_retry_display",
         "submitted_by",
         "idempotency_key",
         "celery_result_link",
@@ -131,7 +144,7 @@ class ProcessingJobAdmin(admin.ModelAdmin):
         "result_pretty",
         "error_message",
         "traceback_pretty",
-        "attempt_log_pretty",
+        "attempt_log_table",
     ]
 
     # Permissions: services own the rows. The change view is a read-only
@@ -154,6 +167,109 @@ class ProcessingJobAdmin(admin.ModelAdmin):
     def short_id(self, job: ProcessingJob) -> str:
         return str(job.id)[:8]
 
+    @admin.display(description="job", ordering="job_type")
+    def job_cell(self, job: ProcessingJob) -> str:
+        return format_html(
+            '{}<span class="ops-cell-small">{} · p{} · {}</span>',
+            job.job_type,
+            job.queue,
+            job.priority,
+            self.target_link(job),
+        )
+
+    @admin.display(description="worker", ordering="worker")
+    def worker_cell(self, job: ProcessingJob) -> str:
+        return format_html('<span class="ops-cell-worker">{}</span>', job.worker or "—")
+
+    @admin.display(description="queued at", ordering="queued_at")
+    def queued_cell(self, job: ProcessingJob) -> str:
+        return format_html(
+            '<span title="{}">{}</span><span class="ops-cell-small">wait {}</span>',
+            moment_display(job.queued_at),
+            moment_display(job.queued_at)[5:],
+            self.wait_display(job).replace(" so far", "…"),
+        )
+
+    @admin.display(description="duration")
+    def duration_cell(self, job: ProcessingJob) -> str:
+        if job.duration_s is not None:
+            took = seconds_display(job.duration_s)
+        elif job.status == S.RUNNING and job.started_at:
+            took = seconds_display((timezone.now() - job.started_at).total_seconds())
+            took = f"{took}…"
+        else:
+            took = "—"
+        return format_html(
+            '{}<span class="ops-cell-small">attempt {}</span>',
+            took,
+            self.attempts_display(job),
+        )
+
+    @admin.display(description="status", ordering="status")
+    def status_cell(self, job: ProcessingJob) -> str:
+        badge = status_badge_html(job.status, job.get_status_display())
+        if job.status != S.RUNNING and not job.progress:
+            return badge
+        return format_html(
+            '{}<span class="ops-cell-small">{}</span>', badge, self.progress_bar(job)
+        )
+
+    @admin.display(description="queued at (UTC)", ordering="queued_at")
+    def queued_at_display(self, job: ProcessingJob) -> str:
+        return moment_display(job.queued_at)
+
+    @admin.display(description="started at")
+    def started_at_display(self, job: ProcessingJob) -> str:
+        return moment_display(job.started_at)
+
+    @admin.display(description="completed at")
+    def completed_at_display(self, job: ProcessingJob) -> str:
+        return moment_display(job.completed_at)
+
+    @admin.display(description="last heartbeat")
+    def heartbeat_at_display(self, job: ProcessingJob) -> str:
+        return moment_display(job.heartbeat_at)
+
+    @admin.display(description="wait")
+    def wait_display(self, job: ProcessingJob) -> str:
+        if job.started_at and job.started_at >= job.queued_at:
+            return seconds_display((job.started_at - job.queued_at).total_seconds())
+        if job.status in (S.QUEUED, S.RETRYING):
+            waited_s = (timezone.now() - job.queued_at).total_seconds()
+            return f"{seconds_display(waited_s)} so far"
+        return "—"
+
+    @admin.display(description="next retry")
+    def next_retry_display(self, job: ProcessingJob) -> str:
+        due = selectors.job_next_retry_at(job=job)
+        if due is None:
+            return "—"
+        left_s = (due - timezone.now()).total_seconds()
+        when = "due now" if left_s <= 0 else f"in {seconds_display(left_s)}"
+        return f"{moment_display(due)} ({when})"
+
+    @admin.display(description="error / next retry")
+    def error_cell(self, job: ProcessingJob) -> str:
+        if job.status == S.RETRYING:
+            due = selectors.job_next_retry_at(job=job)
+            left_s = (due - timezone.now()).total_seconds() if due else 0
+            return format_html(
+                '<span class="ops-cell-error" title="{}">{}</span>'
+                '<span class="ops-cell-retry">next retry {}</span>',
+                job.error_message,
+                Truncator(job.error_message).chars(70),
+                f"{moment_display(due)[11:]} ({'due' if left_s <= 0 else 'in ' + seconds_display(left_s)})"
+                if due
+                else "soon",
+            )
+        if job.error_message and job.status in (S.FAILED, S.CANCELLED):
+            return format_html(
+                '<span class="ops-cell-error" title="{}">{}</span>',
+                job.error_message,
+                Truncator(job.error_message).chars(70),
+            )
+        return ""
+
     @admin.display(description="status", ordering="status")
     def status_badge(self, job: ProcessingJob) -> str:
         return status_badge_html(job.status, job.get_status_display())
@@ -161,7 +277,7 @@ class ProcessingJobAdmin(admin.ModelAdmin):
     @admin.display(description="progress", ordering="progress")
     def progress_bar(self, job: ProcessingJob) -> str:
         return format_html(
-            '<progress value="{}" max="100" title="{}" style="width: 80px">{}%</progress> {}%',
+            '<progress value="{}" max="100" title="{}" style="width: 40px">{}%</progress> {}%',
             job.progress,
             job.progress_message or f"{job.progress}%",
             job.progress,
@@ -234,8 +350,29 @@ class ProcessingJobAdmin(admin.ModelAdmin):
         )
 
     @admin.display(description="attempt log")
-    def attempt_log_pretty(self, job: ProcessingJob) -> str:
-        return pretty_json(job.attempt_log or None)
+    def attempt_log_table(self, job: ProcessingJob) -> str:
+        if not job.attempt_log:
+            return "—"
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    moment_display(entry.get("at")) if isinstance(entry, dict) else "",
+                    entry.get("event", "") if isinstance(entry, dict) else "",
+                    entry.get("by", "") if isinstance(entry, dict) else "",
+                    _entry_details(entry),
+                )
+                for entry in job.attempt_log
+            ),
+        )
+        return format_html(
+            '<table class="ops-subtable"><thead><tr><th>at (UTC)</th><th>event</th>'
+            "<th>by</th><th>details</th></tr></thead><tbody>{}</tbody></table>"
+            "<details><summary>raw (JSON)</summary>{}</details>",
+            rows,
+            pretty_json(job.attempt_log),
+        )
 
     # Actions: a confirmation page first, then a service call per job.
 
@@ -282,7 +419,7 @@ class ProcessingJobAdmin(admin.ModelAdmin):
 
     def _apply_each(self, request: HttpRequest, queryset, *, verb: str, act) -> None:
         """Call a job service per selected job; a job whose state forbids it is skipped."""
-        done, skipped = 0, []
+        done, skipped = [], []
         for job_id in queryset.values_list("id", flat=True):
             try:
                 act(job_id)
@@ -291,8 +428,11 @@ class ProcessingJobAdmin(admin.ModelAdmin):
             except ProcessingJob.DoesNotExist:
                 skipped.append((job_id, "deleted meanwhile"))
             else:
-                done += 1
-        self._report(request, verb=verb, done=done, skipped=skipped)
+                done.append(job_id)
+        log_job_change(
+            request, done, f"{verb.capitalize()} by the admin action ({len(done)} jobs)"
+        )
+        self._report(request, verb=verb, done=len(done), skipped=skipped)
 
     @admin.action(
         description="Retry selected failed or cancelled jobs", permissions=["change"]
@@ -373,6 +513,15 @@ class ProcessingJobAdmin(admin.ModelAdmin):
             if waiting
             else 0
         )
+        log_job_change(
+            request,
+            list(
+                selectors.job_list(
+                    filters={"id__in": waiting, "status": S.CANCELLED}
+                ).values_list("id", flat=True)
+            ),
+            f"Purged by the admin action ({done} jobs)",
+        )
         if done < len(waiting):
             # Some started or finished between the page and the purge.
             left = selectors.job_list(filters={"id__in": waiting}).exclude(
@@ -383,3 +532,13 @@ class ProcessingJobAdmin(admin.ModelAdmin):
             ]
         self._report(request, verb="purged", done=done, skipped=skipped)
         return None
+
+
+def _entry_details(entry) -> str:
+    if not isinstance(entry, dict):
+        return str(entry)
+    return "; ".join(
+        f"{key.replace('_', ' ')}: {value}"
+        for key, value in entry.items()
+        if key not in ("at", "event", "by") and value not in (None, "")
+    )

@@ -425,6 +425,10 @@ def test_admin_index_lists_jobs_queues_metrics_schedules_and_results(admin_clien
         "Processing jobs",
         "Queues",
         "Metrics snapshots",
+        "Dashboard",
+        "Failure groups",
+        "Webhook endpoints",
+        "Webhook deliveries",
     }
 
 
