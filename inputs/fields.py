@@ -4,17 +4,31 @@ from datetime import datetime
 
 import django_filters
 from django import forms
+from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
 from inputs.datetimes import DateOutOfRange
 from inputs.datetimes import client_datetime_check
 from inputs.datetimes import filter_datetime_check
+from inputs.datetimes import offset_check
 
 
 class ClientDateTimeField(serializers.DateTimeField):
     """When something happened, by the client's clock: real offset, sane window."""
 
     def to_internal_value(self, value) -> datetime:
+        # The offset as sent: DRF's parse converts to the current time zone,
+        # after which an impossible offset can no longer be seen.
+        if isinstance(value, str):
+            try:
+                sent = parse_datetime(value.strip())
+            except ValueError:
+                sent = None  # DRF's own parse below names the format
+            if sent is not None:
+                try:
+                    offset_check(sent)
+                except DateOutOfRange as exc:
+                    raise serializers.ValidationError(str(exc)) from None
         parsed = super().to_internal_value(value)
         try:
             return client_datetime_check(parsed)

@@ -143,9 +143,18 @@ def job_active_for_each_target(*, model: type[models.Model], job_type: str) -> E
     )
 
 
-def job_list_failed(*, limit: int = 50) -> QuerySet[ProcessingJob]:
-    """The dead-letter list: failed jobs, most recently failed first."""
-    return job_list(filters={"status": S.FAILED}).order_by("-completed_at")[:limit]
+def job_list_failed(
+    *,
+    limit: int = 50,
+    user: Any = None,
+    job_types: list[str] | tuple[str, ...] | None = None,
+) -> QuerySet[ProcessingJob]:
+    """The dead-letter list: failed jobs the user may see (optionally of some
+    types), most recently failed first."""
+    jobs = job_list_for_user(user=user).filter(status=S.FAILED)
+    if job_types is not None:
+        jobs = jobs.filter(job_type__in=job_types)
+    return jobs.order_by("-completed_at")[:limit]
 
 
 def task_result_get(*, task_id: str) -> Any:
