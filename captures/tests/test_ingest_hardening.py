@@ -253,3 +253,54 @@ def test_a_chunked_body_over_the_limit_is_a_413_json(
     )
     assert response.status_code == 413
     assert response.json()["error"] == "request_too_large"
+
+
+def _png_with_damaged_pixels() -> bytes:
+    """A PNG whose header and end are whole but whose compressed pixels are damaged."""
+    data = bytearray(images.numbered(3, fmt="PNG"))
+    start = data.index(b"IDAT") + 4
+    for offset in range(start + 10, start + 60):
+        data[offset] ^= 0x5A
+    return bytes(data)
+
+
+def test_damage_inside_the_pixels_is_found_by_the_worker_not_the_request(
+    ingest, device_and_key, settings
+):
+    """The request checks structure only (cheap); the analysis job's full decode finds
+    the damage, fails for good, and the capture says why."""
+    from captures import services
+
+    settings.CAPTURES_AUTO_PROCESS = False
+    _, key = device_and_key
+    answer = ingest.json(
+        device_id="esp32-001", key=key, image=_png_with_damaged_pixels()
+    )
+    assert answer.status_code == 201, answer.content
+    capture = Capture.objects.get(public_id=answer.json()["capture_id"])
+
+    job = services.capture_analyze_now(capture=capture)
+
+    assert job.status == "failed" and job.attempts == 1
+    capture.refresh_from_db()
+    assert capture.status == "failed"
+    assert "cannot be analysed" in capture.error_message
+
+
+@pytest.mark.parametrize(
+    ("image", "words"),
+    [
+        (lambda: images.numbered(1)[:-2], "end-of-image"),
+        (lambda: images.numbered(1, fmt="PNG")[:-12], "IEND"),
+        (lambda: images.numbered(1, fmt="WEBP")[:-40], "truncated"),
+    ],
+    ids=["jpeg", "png", "webp"],
+)
+def test_a_cut_container_is_refused_in_the_request(
+    ingest, device_and_key, image, words
+):
+    _, key = device_and_key
+    answer = ingest.json(device_id="esp32-001", key=key, image=image())
+    assert answer.status_code == 400
+    assert words in answer.json()["detail"]
+    assert Capture.objects.count() == 0
