@@ -63,6 +63,7 @@ from PIL import ImageDraw  # noqa: E402
 from documents import receipts  # noqa: E402
 from documents.chunking import chunk_pages  # noqa: E402
 from documents.extraction import extract  # noqa: E402
+from documents.extraction import ocr  # noqa: E402
 from documents.extraction import warm_up  # noqa: E402
 from documents.tests import samples  # noqa: E402
 
@@ -171,10 +172,20 @@ def extraction_bench(args: argparse.Namespace) -> None:
         seconds = timed(lambda: receipts.read_receipt(next(queue)), args.receipts)
         return rates(args.receipts, seconds)
 
+    def two_threads(measure):
+        # One page read with two onnxruntime threads: faster by the wall
+        # clock, never per CPU second (the figure the target is about).
+        ocr.set_threads(2)
+        try:
+            return measure()
+        finally:
+            ocr.set_threads(1)
+
     rows = [
         ("text PDF pages/s", text_round),
         ("OCR pages/s", lambda: ocr_round(letter)),
         ("OCR pages/s, dense", lambda: ocr_round(dense)),
+        ("OCR pages/s, 2 threads", lambda: two_threads(lambda: ocr_round(letter))),
         ("receipts/s", receipt_round),
     ]
     print()
@@ -524,50 +535,39 @@ def upload_bench(args: argparse.Namespace) -> None:
     try:
         _wait_for_port(port)
         pdf = big_pdf()
-        path = f"/api/v1/documents/agent/{account['collection']}/upload"
-        timings = []
-        for number in range(args.uploads + 3):
-            data = pdf + f"\n% bench {number} {uuid.uuid4().hex}\n".encode()
-            boundary = uuid.uuid4().hex
-            body = b"".join(
-                [
-                    f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
-                    f'filename="survey.pdf"\r\nContent-Type: application/pdf\r\n\r\n'.encode(),
-                    data,
-                    f"\r\n--{boundary}--\r\n".encode(),
-                ]
-            )
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-            connection.connect()
-            started = time.perf_counter()
-            connection.request(
-                "POST",
-                path,
-                body=body,
-                headers={
-                    "Authorization": f"Token {account['token']}",
-                    "Content-Type": f"multipart/form-data; boundary={boundary}",
-                },
-            )
-            answer = connection.getresponse()
-            payload = answer.read()
-            elapsed = time.perf_counter() - started
-            connection.close()
-            if answer.status != 200:
-                raise SystemExit(f"upload answered {answer.status}: {payload[:500]!r}")
-            if number >= 3:  # the first requests load the workers' code
-                timings.append(elapsed * 1000)
-        timings.sort()
+        stored = _time_uploads(
+            port,
+            account,
+            pdf,
+            args.uploads,
+            f"/api/v1/documents/agent/{account['collection']}/upload",
+            200,
+        )
+        # The same bodies to a collection that does not exist: received and
+        # parsed by Django (the request guard reads multipart bodies), then
+        # refused (404) before any work of this app.
+        parsed = _time_uploads(
+            port,
+            account,
+            pdf,
+            args.uploads,
+            "/api/v1/documents/agent/999999999/upload",
+            404,
+        )
         print()
         print(
             f"upload of a {len(pdf) / 1e6:.1f} MB PDF to gunicorn (2 sync workers), "
-            f"{len(timings)} requests"
+            f"{len(stored)} requests each"
         )
-        print(
-            f"answer p50 {statistics.median(timings):.1f} ms, "
-            f"p95 {timings[int(len(timings) * 0.95) - 1]:.1f} ms "
-            f"(target p50 <= {UPLOAD_TARGET_MS} ms)"
-        )
+        for name, timings in (
+            ("stored and queued", stored),
+            ("body only (404)", parsed),
+        ):
+            print(
+                f"{name:20} p50 {statistics.median(timings):6.1f} ms, "
+                f"p95 {timings[int(len(timings) * 0.95) - 1]:6.1f} ms"
+            )
+        print(f"target p50 <= {UPLOAD_TARGET_MS} ms")
     finally:
         server.terminate()
         server.wait(timeout=20)
@@ -576,6 +576,46 @@ def upload_bench(args: argparse.Namespace) -> None:
         import redis
 
         redis.Redis.from_url(redis_url).flushdb()
+
+
+def _time_uploads(
+    port: int, account: dict, pdf: bytes, count: int, path: str, expected: int
+) -> list[float]:
+    """Milliseconds to the whole answer of `count` uploads (3 more first, unmeasured)."""
+    timings = []
+    for number in range(count + 3):
+        data = pdf + f"\n% bench {number} {uuid.uuid4().hex}\n".encode()
+        boundary = uuid.uuid4().hex
+        body = b"".join(
+            [
+                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+                f'filename="survey.pdf"\r\nContent-Type: application/pdf\r\n\r\n'.encode(),
+                data,
+                f"\r\n--{boundary}--\r\n".encode(),
+            ]
+        )
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        connection.connect()
+        started = time.perf_counter()
+        connection.request(
+            "POST",
+            path,
+            body=body,
+            headers={
+                "Authorization": f"Token {account['token']}",
+                "Content-Type": f"multipart/form-data; boundary={boundary}",
+            },
+        )
+        answer = connection.getresponse()
+        payload = answer.read()
+        elapsed = time.perf_counter() - started
+        connection.close()
+        if answer.status != expected:
+            raise SystemExit(f"upload answered {answer.status}: {payload[:500]!r}")
+        if number >= 3:  # the first requests load the workers' code
+            timings.append(elapsed * 1000)
+    timings.sort()
+    return timings
 
 
 def _wait_for_port(port: int, timeout_s: float = 30) -> None:
