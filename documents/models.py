@@ -3,12 +3,11 @@
 Full-text search lives in the database, next to the chunks, and is kept up
 to date by the database itself (migrations 0002 and 0003): on PostgreSQL a
 `search_vector` tsvector column of `documents_chunk`, filled by a trigger
-from `text` and `search_config`, stored inline (lz4) and indexed with
-GIN; on SQLite an FTS5
-table `documents_chunk_fts` over `text`, kept in step by triggers. Neither
-is a model field: no query of the ORM ever loads them. (A later migration
-that makes SQLite rebuild `documents_chunk` drops its triggers: recreate
-them there.)
+from `text` and `search_config`, stored inline (lz4) and indexed with GIN;
+on SQLite an FTS5 table `documents_chunk_fts` over `text`, kept in step by
+triggers. Neither is a model field: no query of the ORM ever loads them.
+(A later migration that makes SQLite rebuild `documents_chunk` drops its
+triggers: recreate them there.)
 """
 
 import uuid
