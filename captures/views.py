@@ -76,30 +76,38 @@ def _failed_auth(request: HttpRequest, *, key: str) -> bool:
 
 
 def _authenticate(request: HttpRequest):
-    """The device of the X-Device-Key header, before the body is read; or a refusal."""
-    ip = ratelimit.client_ip(request)
-    usage = ratelimit.hit(
-        request, scope="ingest_ip", key=f"ip:{ip}", rate=_rate("ingest_ip")
-    )
-    if usage is not None and not usage.allowed:
-        return None, ratelimit.too_many_requests(usage)
-    failures = ratelimit.hit(
-        request,
-        scope="auth_failures_ip",
-        key=f"ip:{ip}",
-        rate=_rate("auth_failures_ip"),
-        take=False,
-    )
-    if failures is not None and not failures.allowed:
-        return None, ratelimit.too_many_requests(failures)
+    """The device of the X-Device-Key header, its ingest usage, and no refusal; or a
+    refusal. Before the body is read: one indexed lookup and one Redis round trip."""
+    ip_key = f"ip:{ratelimit.client_ip(request)}"
+    per_ip = ratelimit.Check("ingest_ip", ip_key, _rate("ingest_ip"))
     try:
         device = services.device_for_key(api_key=request.headers.get("X-Device-Key"))
     except DeviceAuthenticationFailed as exc:
-        _failed_auth(request, key=f"ip:{ip}")
-        return None, _refused(exc, getattr(request, "ratelimit_usage", usage))
-    except CaptureError as exc:
-        return None, _refused(exc, usage)
-    return device, None
+        failures = ratelimit.Check(
+            "auth_failures_ip", ip_key, _rate("auth_failures_ip")
+        )
+        usages = ratelimit.hit_all(request, [per_ip, failures])
+        refused = ratelimit.first_refusal(usages)
+        if refused is not None:
+            return None, None, ratelimit.too_many_requests(refused)
+        return None, None, _refused(exc, usages[1])
+    except CaptureError as exc:  # a disabled device
+        usages = ratelimit.hit_all(request, [per_ip])
+        return None, None, _refused(exc, usages[0])
+    usages = ratelimit.hit_all(
+        request,
+        [
+            per_ip,
+            ratelimit.Check(
+                "auth_failures_ip", ip_key, _rate("auth_failures_ip"), take=False
+            ),
+            ratelimit.Check("ingest", f"device:{device.device_id}", _rate("ingest")),
+        ],
+    )
+    refused = ratelimit.first_refusal(usages)
+    if refused is not None:
+        return None, None, ratelimit.too_many_requests(refused)
+    return device, usages[2], None
 
 
 @checks_own_body
@@ -120,14 +128,9 @@ def ingest(request: HttpRequest) -> JsonResponse:
         )
         response["Allow"] = "POST"
         return response
-    device, refusal = _authenticate(request)
+    device, usage, refusal = _authenticate(request)
     if refusal is not None:
         return refusal
-    usage = ratelimit.hit(
-        request, scope="ingest", key=f"device:{device.device_id}", rate=_rate("ingest")
-    )
-    if usage is not None and not usage.allowed:
-        return ratelimit.too_many_requests(usage)
     try:
         incoming = parse_ingest_request(request)
         if incoming.device_id != device.device_id:

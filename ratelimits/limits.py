@@ -25,7 +25,9 @@ from django.http import HttpResponse
 from django.http import JsonResponse
 
 from jobs import selectors as job_selectors
+from ratelimits.bucket import BucketRequest
 from ratelimits.bucket import bucket_take
+from ratelimits.bucket import buckets_take
 from ratelimits.bucket import parse_rate
 
 logger = logging.getLogger(__name__)
@@ -163,6 +165,90 @@ def hit(
     )
     request.ratelimit_usage = usage
     return usage
+
+
+@dataclass(frozen=True)
+class Check:
+    """One bucket of a `hit_all`: a scope, a key, its rate, and whether to take a token."""
+
+    scope: str
+    key: str
+    rate: str | None = None
+    take: bool = True
+
+
+def hit_all(request: HttpRequest, checks: list[Check]) -> list[Usage | None]:
+    """Count several buckets in one Redis round trip; all or nothing.
+
+    If any bucket refuses, no token is taken from the others. Returns a usage
+    per check (None for a scope not limited, or when the limiter is off or
+    down). The request keeps the usage its headers should show: a refusing
+    one, else the one with the least left.
+    """
+    if not settings.API_RATELIMIT_ENABLED:
+        return [None] * len(checks)
+    load = queue_load()
+    plans = []
+    for check in checks:
+        rate_text = (
+            check.rate if check.rate is not None else configured_rate(check.scope)
+        )
+        if not rate_text:
+            plans.append(None)
+            continue
+        configured = parse_rate(rate_text)
+        plans.append((check, configured, effective_limit(configured.limit, load)))
+    wanted = [plan for plan in plans if plan is not None]
+    if not wanted:
+        return [None] * len(checks)
+    try:
+        states = buckets_take(
+            url=settings.API_RATELIMIT_REDIS_URL,
+            requests=[
+                BucketRequest(
+                    key=f"{settings.API_RATELIMIT_KEY_PREFIX}{check.scope}:{check.key}",
+                    limit=limit,
+                    period_s=configured.period_s,
+                    take=check.take,
+                )
+                for check, configured, limit in wanted
+            ],
+        )
+    except (redis.RedisError, OSError):
+        logger.exception("rate limit store unavailable; request let through")
+        return [None] * len(checks)
+    found = iter(states)
+    usages: list[Usage | None] = []
+    for plan in plans:
+        if plan is None:
+            usages.append(None)
+            continue
+        check, configured, limit = plan
+        state = next(found)
+        usages.append(
+            Usage(
+                scope=check.scope,
+                limit=limit,
+                configured_limit=configured.limit,
+                remaining=state.remaining,
+                period_s=configured.period_s,
+                retry_after_s=state.retry_after_s,
+                reset_s=state.reset_s,
+                load=round(load, 4),
+                allowed=state.allowed,
+            )
+        )
+    shown = [usage for usage in usages if usage is not None]
+    refused = [usage for usage in shown if not usage.allowed]
+    request.ratelimit_usage = (refused or sorted(shown, key=lambda u: u.remaining))[0]
+    return usages
+
+
+def first_refusal(usages: list[Usage | None]) -> Usage | None:
+    """The first usage that refused, if any."""
+    return next(
+        (usage for usage in usages if usage is not None and not usage.allowed), None
+    )
 
 
 def apply_headers(response: HttpResponse, usage: Usage | None) -> HttpResponse:
