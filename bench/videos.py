@@ -15,7 +15,8 @@ median ratio of the back-to-back pairs (target <= 1.1) and the ratio of CPU
 seconds, which other processes on the machine do not skew. It also prints
 wall and CPU medians of SAMPLES runs of read_metadata (target <= 50 ms) and
 of thumbnail, at 10 % of the duration and at the worst spot, the frame
-before a keyframe (target <= 300 ms).
+before a keyframe (target <= 300 ms), and both as the jobs run them, in the
+forked decoder sandbox (the "cpu" column counts this process only).
 
 Upload: starts gunicorn (one sync worker, config.settings.local, DEBUG off)
 on a free loopback port and uploads a generated UPLOAD_MB uncompressed AVI
@@ -55,6 +56,7 @@ sys.path.insert(0, str(PROJECT_DIR))
 
 import av  # noqa: E402
 
+from videos import isolated  # noqa: E402
 from videos import probe  # noqa: E402
 from videos import thumbnail  # noqa: E402
 from videos import transcode  # noqa: E402
@@ -186,6 +188,17 @@ def bench_encode(args) -> None:
     metadata_ms = time_ms(lambda: probe.read_metadata(clip), args.samples)
     default_ms = time_ms(lambda: thumbnail.thumbnail(clip), args.samples)
     worst_ms = time_ms(lambda: thumbnail.thumbnail(clip, at_s=worst_s), args.samples)
+    # What the jobs run: the same reads in the forked decoder sandbox.
+    sandbox = {"limits": probe.VideoLimits(), "timeout_s": 60, "memory_bytes": 2**31}
+    sandboxed_metadata_ms = time_ms(
+        lambda: isolated.probe(clip, **sandbox), args.samples
+    )
+    sandboxed_thumbnail_ms = time_ms(
+        lambda: isolated.thumbnails(
+            clip, at_s=None, max_size=1280, sheet_frames=0, sheet_columns=1, **sandbox
+        ),
+        args.samples,
+    )
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench-videos-") as workdir:
         wall, cpu, result = time_encodes(clip, args.rounds, Path(workdir))
@@ -212,6 +225,8 @@ def bench_encode(args) -> None:
             *worst_ms,
             TARGETS["thumbnail_ms"],
         ),
+        ("metadata, sandboxed as jobs run it (ms)", *sandboxed_metadata_ms, None),
+        ("thumbnail 10 %, sandboxed (ms)", *sandboxed_thumbnail_ms, None),
     ]
     print()
     print(f"{'':40}{'median':>9}{'min':>9}{'max':>9}{'cpu':>9}{'target':>9}")
