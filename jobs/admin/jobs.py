@@ -9,8 +9,10 @@ from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import conditional_escape
 from django.utils.html import format_html
 from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django_celery_results.models import TaskResult
 
@@ -169,9 +171,13 @@ class ProcessingJobAdmin(JobPageMixin, admin.ModelAdmin):
 
     @admin.display(description="job", ordering="job_type")
     def job_cell(self, job: ProcessingJob) -> str:
+        # Long type names break after their dots rather than widen the list.
+        job_type = mark_safe(  # each part is escaped
+            ".<wbr>".join(conditional_escape(part) for part in job.job_type.split("."))
+        )
         return format_html(
             '{}<span class="ops-cell-small">{} · p{} · {}</span>',
-            job.job_type,
+            job_type,
             job.queue,
             job.priority,
             self.target_link(job),
@@ -208,7 +214,10 @@ class ProcessingJobAdmin(JobPageMixin, admin.ModelAdmin):
     @admin.display(description="status", ordering="status")
     def status_cell(self, job: ProcessingJob) -> str:
         badge = status_badge_html(job.status, job.get_status_display())
-        if job.status != S.RUNNING and not job.progress:
+        # A bar for a running job, or where a stopped one got to; none for
+        # a completed job (always 100%) or one that never reported.
+        stopped_midway = job.status != S.COMPLETED and 0 < job.progress < 100
+        if job.status != S.RUNNING and not stopped_midway:
             return badge
         return format_html(
             '{}<span class="ops-cell-small">{}</span>', badge, self.progress_bar(job)

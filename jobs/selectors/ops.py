@@ -788,6 +788,10 @@ def failure_group_jobs(
 
 
 OWNER_BREAKDOWN_MAX_JOBS = 5000
+# Labels of the owner breakdown for jobs that have no target, and for
+# targets that are gone or have no owner.
+NO_TARGET = "no target"
+NO_OWNER = "no owner (or target gone)"
 
 
 def failure_group_owners(
@@ -803,14 +807,18 @@ def failure_group_owners(
     for content_type_id, object_id in rows:
         by_model.setdefault(content_type_id, []).append(object_id)
     user_model = apps.get_model(settings.AUTH_USER_MODEL)
-    owners: dict[Any, int] = {}
+    owners: dict[int | str, int] = {}
     hops: dict[str, dict[str, int]] = {}
     for content_type_id, object_ids in by_model.items():
         model = _target_model(content_type_id)
         if model is None:
-            owners[None] = owners.get(None, 0) + len(object_ids)
+            owners[NO_TARGET] = owners.get(NO_TARGET, 0) + len(object_ids)
             continue
-        for owner_id in target_owner_ids(model=model, object_ids=object_ids).values():
+        found = target_owner_ids(model=model, object_ids=object_ids)
+        for object_id in object_ids:
+            owner_id = found.get(str(object_id), NO_OWNER)
+            if owner_id is None:
+                owner_id = NO_OWNER
             owners[owner_id] = owners.get(owner_id, 0) + 1
         path = target_owner_path(model)
         if path and "__" in path:
@@ -827,14 +835,14 @@ def failure_group_owners(
                 counts[label] = counts.get(label, 0) + 1
     usernames = dict(
         user_model._default_manager.filter(
-            pk__in=[owner for owner in owners if owner is not None]
+            pk__in=[owner for owner in owners if not isinstance(owner, str)]
         ).values_list("pk", user_model.USERNAME_FIELD)
     )
     return {
         "jobs_read": len(rows),
         "owners": sorted(
             (
-                (usernames.get(owner, "—") if owner is not None else "no owner", count)
+                (owner if isinstance(owner, str) else usernames.get(owner, "?"), count)
                 for owner, count in owners.items()
             ),
             key=lambda item: -item[1],
@@ -933,6 +941,10 @@ EVENT_LABELS = {
     "operator_rerun": "re-run by an operator",
     "operator_fail": "failed by an operator",
 }
+
+
+# Events after which the row's queued_at is the latest queueing, not the first.
+REQUEUE_EVENTS = {"manual_retry", "operator_rerun"}
 
 
 def _parse_moment(value: Any) -> datetime | None:
@@ -1034,7 +1046,16 @@ def job_timeline_get(*, job: ProcessingJob) -> list[dict[str, Any]]:
                 {"at": moment, "kind": kind, "title": title, "detail": detail, "by": by}
             )
 
-    add(job.queued_at, "queued", f"queued on {job.queue}", f"priority {job.priority}")
+    requeued = any(
+        isinstance(entry, dict) and entry.get("event") in REQUEUE_EVENTS
+        for entry in job.attempt_log or []
+    )
+    add(
+        job.queued_at,
+        "queued",
+        f"queued {'again ' if requeued else ''}on {job.queue}",
+        f"priority {job.priority}",
+    )
     for entry in job.attempt_log or []:
         if not isinstance(entry, dict):
             continue
@@ -1125,17 +1146,18 @@ def job_timeline_get(*, job: ProcessingJob) -> list[dict[str, Any]]:
 def job_lineage_get(*, job: ProcessingJob) -> dict[str, Any]:
     """The job's sends (first send and each resend with its task id and reason) and the
     other jobs of the same type on the same target (earlier and later re-runs)."""
+    # After a retry the row's queued_at is the latest queueing: the first
+    # send's time is then unknown (the first attempt's start bounds it).
+    dispatches = list(JobDispatch.objects.filter(job=job).order_by("generation"))
     sends = [
         {
             "generation": 0,
             "task_id": str(job.id),
             "reason": "first send",
-            "at": job.queued_at
-            if not job.attempt_log
-            else _parse_moment((job.attempt_log[0] or {}).get("at")) or job.queued_at,
+            "at": None if dispatches else job.queued_at,
         }
     ]
-    for dispatch in JobDispatch.objects.filter(job=job).order_by("generation"):
+    for dispatch in dispatches:
         sends.append(
             {
                 "generation": dispatch.generation,
