@@ -26,6 +26,7 @@ class JobType:
     staff_submittable: bool = False
     params_serializer: Any = None
     on_final_failure: Callable[[JobFailure], None] | None = None
+    on_cancel: Callable[[JobFailure], None] | None = None
     # Extra fields of the job's task status (e.g. the original routes' document_id).
     status_fields: Callable[[Any], dict[str, Any]] | None = None
     description: str = ""

@@ -43,6 +43,7 @@ def register_job_type(
     staff_submittable: bool = False,
     params_serializer: Any = None,
     on_final_failure: Callable[[JobFailure], None] | None = None,
+    on_cancel: Callable[[JobFailure], None] | None = None,
     status_fields: Callable[[Any], dict[str, Any]] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a job type and create its Celery task; returns the function unchanged.
@@ -50,7 +51,9 @@ def register_job_type(
     `on_final_failure` is called once, by the engine, when a job of this type
     fails for good: out of attempts, a permanent error, redelivered past its
     limit, or failed by the watchdog. It runs in the transaction that marks
-    the job failed. `status_fields(job)` adds fields of the type's own to the
+    the job failed. `on_cancel` is called the same way when the job is
+    cancelled (by a user, a purge, or a Celery revoke); its `error` says by
+    whom. `status_fields(job)` adds fields of the type's own to the
     job's task status (`/api/v1/tasks/{id}`), e.g. an original route's ids.
     """
     if not 0 <= priority <= 9:
@@ -85,6 +88,7 @@ def register_job_type(
                 staff_submittable=staff_submittable,
                 params_serializer=params_serializer,
                 on_final_failure=on_final_failure,
+                on_cancel=on_cancel,
                 status_fields=status_fields,
                 description=(func.__doc__ or "").strip().splitlines()[0]
                 if func.__doc__

@@ -173,11 +173,22 @@ def task_result_get(*, task_id: str) -> Any:
 # COUNTS AND RATES ---------------------------------------------------------
 
 
-def job_counts_by_status(*, queue: str | None = None) -> dict[str, int]:
-    """Jobs per status (every status present, 0 when none), engine-wide or of one queue."""
-    jobs = ProcessingJob.objects.all()
+def job_counts_by_status(
+    *,
+    queue: str | None = None,
+    job_type: str | None = None,
+    job_types: list[str] | tuple[str, ...] | None = None,
+    user: Any = None,
+) -> dict[str, int]:
+    """Jobs per status (every status present, 0 when none): engine-wide, or of one
+    queue, job type(s), or the jobs a user may see (submitted by them)."""
+    jobs = ProcessingJob.objects.all() if user is None else job_list_for_user(user=user)
     if queue is not None:
         jobs = jobs.filter(queue=queue)
+    if job_type is not None:
+        jobs = jobs.filter(job_type=job_type)
+    if job_types is not None:
+        jobs = jobs.filter(job_type__in=job_types)
     counts = dict.fromkeys(S.values, 0)
     for row in jobs.values("status").annotate(n=Count("id")).order_by():
         counts[row["status"]] = row["n"]

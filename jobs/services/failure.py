@@ -19,17 +19,13 @@ from jobs.models import ProcessingJob
 logger = logging.getLogger(__name__)
 
 
-def final_failure_notify(*, job: ProcessingJob) -> None:
-    """Call the job type's `on_final_failure` hook once, in the caller's transaction.
-
-    A hook that raises is logged and rolled back to its savepoint: the job
-    stays failed either way.
-    """
+def _notify(job: ProcessingJob, hook_name: str) -> None:
     try:
         spec = job_type_get(job.job_type)
     except KeyError:
         return
-    if spec.on_final_failure is None:
+    hook = getattr(spec, hook_name)
+    if hook is None:
         return
     target_type = None
     if job.content_type_id:
@@ -46,11 +42,25 @@ def final_failure_notify(*, job: ProcessingJob) -> None:
     )
     try:
         with transaction.atomic():
-            spec.on_final_failure(failure)
-    except Exception:  # a hook's bug must not undo the job's failure
+            hook(failure)
+    except Exception:  # a hook's bug must not undo the job's outcome
         logger.exception(
-            "on_final_failure hook failed job_id=%s type=%s", job.id, job.job_type
+            "%s hook failed job_id=%s type=%s", hook_name, job.id, job.job_type
         )
+
+
+def final_failure_notify(*, job: ProcessingJob) -> None:
+    """Call the job type's `on_final_failure` hook once, in the caller's transaction.
+
+    A hook that raises is logged and rolled back to its savepoint: the job
+    stays failed either way.
+    """
+    _notify(job, "on_final_failure")
+
+
+def cancel_notify(*, job: ProcessingJob) -> None:
+    """Call the job type's `on_cancel` hook once, in the caller's transaction."""
+    _notify(job, "on_cancel")
 
 
 def _backend_result(job: ProcessingJob, state: str) -> str:

@@ -17,6 +17,7 @@ from jobs.services.control import job_terminate
 from jobs.services.dispatch import dispatch_next
 from jobs.services.dispatch import dispatch_record
 from jobs.services.dispatch import jobs_send_on_commit
+from jobs.services.failure import cancel_notify
 from jobs.services.failure import task_results_settle
 
 logger = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ def job_cancel(*, job_id: Any, cancelled_by: Any = None) -> ProcessingJob:
         job.save(
             update_fields=["status", "completed_at", "error_message", "attempt_log"]
         )
+        cancel_notify(job=job)
     if was_running:
         job_terminate(task_id=job.task_id or str(job.id), worker=job.worker)
     task_results_settle(job=job)
@@ -172,6 +174,7 @@ def job_record_revoked(
         job.save(
             update_fields=["status", "completed_at", "error_message", "attempt_log"]
         )
+        cancel_notify(job=job)
     task_results_settle(job=job)
     logger.warning(
         "job_cancelled job_id=%s task_id=%s reason=celery-revoke how=%s worker=%s",

@@ -15,6 +15,7 @@ from jobs.models import ProcessingJob
 from jobs.models import QueueState
 from jobs.services.control import workers_resume_consuming
 from jobs.services.control import workers_stop_consuming
+from jobs.services.failure import cancel_notify
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +68,16 @@ def _cancel_waiting(filter_q: Q, *, reason: str, purged_by: Any) -> int:
             .filter(
                 status__in=[ProcessingJob.Status.QUEUED, ProcessingJob.Status.RETRYING]
             )
-            .only("id", "status", "attempt_log")
+            .only(
+                "id",
+                "status",
+                "attempt_log",
+                "job_type",
+                "content_type_id",
+                "object_id",
+                "params",
+                "attempts",
+            )
         )
         for job in jobs:
             job.attempt_log = [
@@ -82,6 +92,8 @@ def _cancel_waiting(filter_q: Q, *, reason: str, purged_by: Any) -> int:
             ["status", "completed_at", "error_message", "attempt_log"],
             batch_size=500,
         )
+        for job in jobs:
+            cancel_notify(job=job)
     return len(jobs)
 
 

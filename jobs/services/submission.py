@@ -39,13 +39,16 @@ def _priority_or_error(priority: Any) -> int:
     return priority
 
 
-def _existing_for_idempotency_key(key: str) -> ProcessingJob | None:
-    """The job a replay of this key refers to: an active or completed one."""
+def _existing_for_idempotency_key(
+    key: str, *, replay_completed: bool = True
+) -> ProcessingJob | None:
+    """The job a replay of this key refers to: an active one, or a completed one
+    unless replay_completed is off."""
+    statuses = list(ProcessingJob.ACTIVE_STATUSES)
+    if replay_completed:
+        statuses.append(ProcessingJob.Status.COMPLETED)
     return (
-        ProcessingJob.objects.filter(idempotency_key=key)
-        .exclude(
-            status__in=[ProcessingJob.Status.FAILED, ProcessingJob.Status.CANCELLED]
-        )
+        ProcessingJob.objects.filter(idempotency_key=key, status__in=statuses)
         .order_by("-queued_at")
         .first()
     )
@@ -126,11 +129,19 @@ def job_submit_or_get(
     submitted_by: Any = None,
     idempotency_key: str | None = None,
     max_retries: int | None = None,
+    replay_completed: bool = True,
 ) -> tuple[ProcessingJob, bool]:
-    """job_submit, also telling whether the job is new (False: the key's replay)."""
+    """job_submit, also telling whether the job is new (False: the key's replay).
+
+    With replay_completed=False a key names only a waiting or running job:
+    once it completed, the same key queues a new one (e.g. "never two OCR
+    jobs of one receipt at a time", not "OCR each receipt once").
+    """
     spec = _job_type_or_error(job_type)
     if idempotency_key:
-        existing = _existing_for_idempotency_key(idempotency_key)
+        existing = _existing_for_idempotency_key(
+            idempotency_key, replay_completed=replay_completed
+        )
         if existing is not None:
             return existing, False
     job = _build_job(
@@ -149,7 +160,9 @@ def job_submit_or_get(
                 job.save(force_insert=True)
         except IntegrityError:
             # A concurrent submit with the same key won the race.
-            existing = _existing_for_idempotency_key(idempotency_key)
+            existing = _existing_for_idempotency_key(
+                idempotency_key, replay_completed=replay_completed
+            )
             if existing is None:
                 raise
             return existing, False

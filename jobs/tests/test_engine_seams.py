@@ -287,3 +287,79 @@ def test_the_watchdog_failure_settles_the_results_backend_too():
     TaskResult.objects.create(task_id=str(job.id), status="PROGRESS")
     services.watchdog_run()
     assert TaskResult.objects.get(task_id=str(job.id)).status == "FAILURE"
+
+
+# CANCEL HOOK, ACTIVE-ONLY KEYS, COUNTS PER TYPE AND USER ----------------------
+
+CANCELLABLE = "tests.cancellable"
+cancel_calls: list[JobFailure] = []
+
+
+register_job_type(
+    CANCELLABLE, queue="default", on_cancel=lambda failure: cancel_calls.append(failure)
+)(hooked)
+
+
+@pytest.fixture
+def fresh_cancel_calls():
+    cancel_calls.clear()
+    yield cancel_calls
+    cancel_calls.clear()
+
+
+def test_the_cancel_hook_runs_once_for_a_cancel_and_for_a_purge(
+    fresh_cancel_calls, staff_user, clean_broker
+):
+    cancelled = services.job_submit(job_type=CANCELLABLE)
+    services.job_cancel(job_id=cancelled.id, cancelled_by=staff_user)
+    purged = services.job_submit(job_type=CANCELLABLE, queue="low")
+    services.queue_purge(queue="low", purged_by=staff_user)
+    assert [call.job_id for call in fresh_cancel_calls] == [
+        str(cancelled.id),
+        str(purged.id),
+    ]
+    assert fresh_cancel_calls[0].error == "cancelled by operator"
+
+
+def test_a_revoke_seen_by_a_worker_calls_the_cancel_hook(fresh_cancel_calls):
+    job = running(job_type=CANCELLABLE)
+    services.job_record_revoked(
+        task_id=str(job.id),
+        job_id=str(job.id),
+        generation=0,
+        worker="w@h",
+        terminated=True,
+        expired=False,
+    )
+    assert [call.job_id for call in fresh_cancel_calls] == [str(job.id)]
+
+
+def test_a_key_that_replays_only_active_jobs_queues_again_once_completed():
+    first, created = services.job_submit_or_get(
+        job_type=HOOKED, idempotency_key="ocr-17", replay_completed=False
+    )
+    again, created_again = services.job_submit_or_get(
+        job_type=HOOKED, idempotency_key="ocr-17", replay_completed=False
+    )
+    assert (created, created_again, again) == (True, False, first)
+    ProcessingJob.objects.filter(id=first.id).update(status=S.COMPLETED)
+    fresh, created = services.job_submit_or_get(
+        job_type=HOOKED, idempotency_key="ocr-17", replay_completed=False
+    )
+    assert created is True and fresh.id != first.id
+
+
+def test_counts_by_status_of_a_type_and_of_a_user(user, other_user):
+    ProcessingJobFactory(job_type=HOOKED, submitted_by=user, status=S.QUEUED)
+    ProcessingJobFactory(job_type=HOOKED, submitted_by=other_user, status=S.FAILED)
+    ProcessingJobFactory(job_type="jobs.diagnostic", submitted_by=user)
+    mine = selectors.job_counts_by_status(job_type=HOOKED, user=user)
+    assert (mine["queued"], mine["failed"]) == (1, 0)
+    everyone = selectors.job_counts_by_status(job_types=[HOOKED])
+    assert (everyone["queued"], everyone["failed"]) == (1, 1)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/tasks/{id}", "/api/v1/tasks/{id}/"])
+def test_task_routes_answer_with_and_without_the_trailing_slash(staff_client, path):
+    job = ProcessingJobFactory()
+    assert staff_client.get(path.format(id=job.id)).status_code == 200
