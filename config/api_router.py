@@ -12,16 +12,7 @@ from jobs.api import views as jobs_views
 from photos.api import routes as photos_routes
 from videos.api import routes as videos_routes
 
-class OptionalSlashRouter(DefaultRouter):
-    """Every route answers with or without its trailing slash: the original
-    systems' clients call `/api/v1/tasks/{id}` without one."""
-
-    def __init__(self):
-        super().__init__()
-        self.trailing_slash = "/?"
-
-
-router = OptionalSlashRouter()
+router = DefaultRouter()
 router.register("jobs", jobs_views.ProcessingJobViewSet, basename="job")
 router.register("queues", jobs_views.QueueViewSet, basename="queue")
 router.register("workers", jobs_views.WorkerViewSet, basename="worker")

@@ -11,12 +11,14 @@ from django.http import HttpResponse
 from django.http import JsonResponse
 from django.http import QueryDict
 from django.http.multipartparser import MultiPartParserError
+from django.urls import is_valid_path
 from rest_framework.exceptions import ParseError
 
 from inputs import scanning
 from inputs.parsers import raw_json_check
 
 JSON_CONTENT_TYPES = ("application/json",)
+SLASH_OPTIONAL_PREFIXES = ("/api/v1/",)
 FORM_CONTENT_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
@@ -99,3 +101,25 @@ class RequestGuardMiddleware:
                         400, "invalid_form", "a file's name contains a NUL character"
                     )
         return None
+
+
+class OptionalTrailingSlashMiddleware:
+    """An API path without its trailing slash is served as the path with it.
+
+    The original systems' clients call e.g. `/api/v1/tasks/{id}` without the
+    slash. Django's APPEND_SLASH would answer 301, which a client following
+    it turns from DELETE or POST into GET; here the request is served as it
+    came, and links the API builds keep their canonical slash.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        path = request.path_info
+        if path.startswith(SLASH_OPTIONAL_PREFIXES) and not path.endswith("/"):
+            urlconf = getattr(request, "urlconf", None)
+            if not is_valid_path(path, urlconf) and is_valid_path(path + "/", urlconf):
+                request.path_info = path + "/"
+                request.path = request.path + "/"
+        return self.get_response(request)

@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "ratelimits.middleware.RateLimitHeadersMiddleware",
     "inputs.middleware.RequestGuardMiddleware",
+    "inputs.middleware.OptionalTrailingSlashMiddleware",
     "ratelimits.middleware.LoginRateLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -49,7 +49,15 @@ class ProcessingJobAdmin(JobPageMixin, admin.ModelAdmin):
         "duration_cell",
         "error_cell",
     ]
-    list_filter = ["status", JobTypeFilter, QueueFilter, PriorityFilter]
+    # A queued-at filter rather than a date hierarchy: the hierarchy's
+    # DISTINCT over the months of the whole table took 0.3 s at a million rows.
+    list_filter = [
+        "status",
+        JobTypeFilter,
+        QueueFilter,
+        PriorityFilter,
+        ("queued_at", admin.DateFieldListFilter),
+    ]
 
     class Media:
         css = {"all": ["jobs/ops/ops.css"]}
@@ -62,7 +70,6 @@ class ProcessingJobAdmin(JobPageMixin, admin.ModelAdmin):
         "worker",
         "idempotency_key",
     ]
-    date_hierarchy = "queued_at"
     list_select_related = ["content_type"]
     list_per_page = 50
     # Counting the whole table again for "N total" is slow on a big one.

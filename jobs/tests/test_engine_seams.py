@@ -363,3 +363,12 @@ def test_counts_by_status_of_a_type_and_of_a_user(user, other_user):
 def test_task_routes_answer_with_and_without_the_trailing_slash(staff_client, path):
     job = ProcessingJobFactory()
     assert staff_client.get(path.format(id=job.id)).status_code == 200
+
+
+def test_a_delete_without_the_trailing_slash_cancels_instead_of_redirecting(
+    staff_client,
+):
+    job = ProcessingJobFactory()
+    answer = staff_client.delete(f"/api/v1/tasks/{job.id}")
+    assert answer.status_code == 200
+    assert answer.json()["status"] == "cancelled"
