@@ -237,7 +237,7 @@ def dashboard_stuck_jobs(
         if beat is None:
             continue
         if beat < stale_before:
-            reason = f"no heartbeat for {human((now - beat).totalseconds())}"
+            reason = f"no heartbeat for {human((now - beat).total_seconds())}"
         elif job["worker"] in silent and beat < quiet_before:
             reason = f"worker {job['worker']} stopped answering"
         else:
@@ -281,7 +281,7 @@ def dashboard_stuck_jobs(
                     "status": row["status"],
                     "queued_at": iso(row["queued_at"]),
                     "waiting_s": seconds(waited),
-                    "reason": f"waiting {human(waited.totalseconds())}; the usual "
+                    "reason": f"waiting {human(waited.total_seconds())}; the usual "
                     f"wait of {row['queue']} is under {human(threshold)}",
                 }
             )
