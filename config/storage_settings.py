@@ -25,6 +25,9 @@ def _s3_options(
         "querystring_auth": True,
         # A name already taken gets a new one instead of replacing the file.
         "file_overwrite": False,
+        # An object opened for reading spills to a temporary file past this:
+        # a worker reading a multi-GB video never holds it in memory.
+        "max_memory_size": 16 * 1024 * 1024,
     }
     if endpoint_url:
         options["endpoint_url"] = endpoint_url

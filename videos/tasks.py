@@ -42,6 +42,12 @@ def _proxy_failed(failure: JobFailure) -> None:
     )
 
 
+def _proxy_cancelled(failure: JobFailure) -> None:
+    services.rendition_mark_cancelled(
+        rendition_id=int(failure.target_id), reason=failure.error
+    )
+
+
 def _analysis_failed(failure: JobFailure) -> None:
     services.video_analysis_mark_failed(video_id=failure.target_id, error=failure.error)
 
@@ -87,6 +93,7 @@ def thumbnail(job: JobContext) -> dict:
     max_retries=3,
     retry_for=TRANSIENT,
     on_final_failure=_proxy_failed,
+    on_cancel=_proxy_cancelled,
     status_fields=selectors.video_job_status_fields,
 )
 def proxy(job: JobContext) -> dict:

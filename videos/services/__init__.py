@@ -14,6 +14,7 @@ from videos.services.profiles import profile_delete
 from videos.services.profiles import profile_save
 from videos.services.renditions import rendition_cancel
 from videos.services.renditions import rendition_generate
+from videos.services.renditions import rendition_mark_cancelled
 from videos.services.renditions import rendition_mark_failed
 from videos.services.renditions import rendition_request
 from videos.services.renditions import renditions_reconcile
@@ -54,6 +55,7 @@ __all__ = [
     "profile_delete",
     "profile_save",
     "rendition_cancel",
+    "rendition_mark_cancelled",
     "rendition_generate",
     "rendition_mark_failed",
     "rendition_request",

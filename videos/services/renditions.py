@@ -277,6 +277,25 @@ def rendition_mark_failed(*, rendition_id: int, error: str) -> None:
             _video_status_set(rendition.video_id, Video.Status.FAILED, error[:2000])
 
 
+def rendition_mark_cancelled(*, rendition_id: int, reason: str = "cancelled") -> None:
+    """The rendition's job was cancelled (the engine's on_cancel hook): record it."""
+    rendition = (
+        Rendition.objects.select_related("profile").filter(pk=rendition_id).first()
+    )
+    if rendition is None:
+        return
+    updated = Rendition.objects.filter(
+        pk=rendition_id,
+        status__in=[Rendition.Status.PENDING, Rendition.Status.RUNNING],
+    ).update(
+        status=Rendition.Status.CANCELLED,
+        error_message=reason[:2000],
+        completed_at=timezone.now(),
+    )
+    if updated and rendition.profile.is_default:
+        _video_status_set(rendition.video_id, Video.Status.CANCELLED, "")
+
+
 def rendition_cancel(*, rendition: Rendition, cancelled_by: Any = None) -> Rendition:
     """Cancel the job making this rendition (the encoder stops, nothing partial is kept)."""
     if rendition.job_id is None:

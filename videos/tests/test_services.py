@@ -326,10 +326,27 @@ def test_cancelling_a_queued_rendition_marks_it_and_the_video(make_video):
         services.rendition_cancel(rendition=rendition)
 
 
-def test_housekeeping_settles_renditions_whose_job_was_cancelled_elsewhere(make_video):
+def test_a_cancel_anywhere_marks_the_rendition_through_the_engines_hook(make_video):
+    """Cancelling the job itself (tasks route, admin, a purge) reaches the rendition."""
     video = make_video("numbered.mp4")
     rendition = video.renditions.get()
+
     job_services.job_cancel(job_id=rendition.job_id)
+
+    rendition.refresh_from_db()
+    video.refresh_from_db()
+    assert rendition.status == Rendition.Status.CANCELLED
+    assert rendition.error_message == "cancelled by system"
+    assert video.status == Video.Status.CANCELLED
+
+
+def test_housekeeping_settles_renditions_whose_job_ended_without_telling_them(
+    make_video,
+):
+    """A job row cancelled behind the engine's back (an old row, a manual fix)."""
+    video = make_video("numbered.mp4")
+    rendition = video.renditions.get()
+    ProcessingJob.objects.filter(id=rendition.job_id).update(status="cancelled")
 
     outcome = services.videos_housekeeping()
 
