@@ -25,6 +25,10 @@ def _document_failed(failure: JobFailure) -> None:
     )
 
 
+def _document_cancelled(failure: JobFailure) -> None:
+    services.document_mark_cancelled(document_id=int(failure.target_id))
+
+
 def _receipt_failed(failure: JobFailure) -> None:
     services.receipt_mark_failed(receipt_id=int(failure.target_id), error=failure.error)
 
@@ -39,6 +43,7 @@ def _receipt_failed(failure: JobFailure) -> None:
     time_limit_s=960,
     max_retries=2,
     on_final_failure=_document_failed,
+    on_cancel=_document_cancelled,
     status_fields=_document_status_fields,
 )
 def process(job: JobContext) -> dict:
@@ -57,6 +62,7 @@ def process(job: JobContext) -> dict:
     max_retries=3,
     retry_for=(PageUnavailable, OSError),
     on_final_failure=_document_failed,
+    on_cancel=_document_cancelled,
     status_fields=_document_status_fields,
 )
 def webpage(job: JobContext) -> dict:

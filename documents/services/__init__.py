@@ -11,6 +11,7 @@ from documents.services.documents import DocumentSubmission
 from documents.services.documents import clean_filename
 from documents.services.documents import document_delete
 from documents.services.documents import document_event_payload
+from documents.services.documents import document_mark_cancelled
 from documents.services.documents import document_mark_failed
 from documents.services.documents import document_reprocess
 from documents.services.documents import document_submit_url
@@ -53,6 +54,7 @@ __all__ = [
     "collection_update",
     "document_delete",
     "document_event_payload",
+    "document_mark_cancelled",
     "document_mark_failed",
     "document_process",
     "document_reprocess",

@@ -236,6 +236,15 @@ def documents_delete(*, documents: QuerySet[Document], deleted_by: Any = None) -
     return count
 
 
+def document_mark_cancelled(*, document_id: int) -> None:
+    """The document's job was cancelled (the engine's on_cancel hook): record it,
+    unless a later run completed or failed it meanwhile."""
+    Document.objects.filter(
+        id=document_id,
+        status__in=[Document.Status.QUEUED, Document.Status.PROCESSING],
+    ).update(status=Document.Status.CANCELLED, updated_at=timezone.now())
+
+
 def document_mark_failed(*, document_id: int, error: str) -> None:
     """Record a document's processing as failed for good, and tell its owner's webhook."""
     document = (

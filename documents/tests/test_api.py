@@ -91,6 +91,10 @@ def test_task_route_cancels_with_the_original_answer(user_client, collection):
     assert {"task_id", "status", "message"} <= set(response.json())
     document = user_client.get(f"/api/v1/documents/{body['id']}/").json()
     assert document["status"] == "cancelled"
+    # Recorded on the row by the engine's cancel hook, not only shown.
+    from documents.models import Document
+
+    assert Document.objects.get(id=body["id"]).status == "cancelled"
 
 
 def test_another_users_collection_is_not_found(user_client, other_collection):
