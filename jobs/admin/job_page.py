@@ -52,6 +52,12 @@ def log_job_change(request: HttpRequest, job_ids: list[Any], message: str) -> No
         )
 
 
+def _may_view(request: HttpRequest, target) -> bool:
+    """Files of a target are shown to those who may view that kind of target."""
+    opts = target._meta
+    return request.user.has_perm(f"{opts.app_label}.view_{opts.model_name}")
+
+
 class JobPageMixin:
     """Adds the job page's extras to ProcessingJobAdmin (see the module docstring)."""
 
@@ -105,7 +111,7 @@ class JobPageMixin:
         name = self.admin_site.name
         target = selectors.target_get(job=job)
         previews = []
-        if target is not None:
+        if target is not None and _may_view(request, target):
             for item in selectors.target_preview_list(target=target):
                 item = dict(item)
                 if "key" in item and "url" not in item:
@@ -211,6 +217,8 @@ class JobPageMixin:
         target = selectors.target_get(job=job)
         if target is None:
             raise Http404("the job's target is gone")
+        if not _may_view(request, target):
+            raise PermissionDenied
         item = next(
             (
                 item

@@ -75,7 +75,8 @@ def test_queues_show_depth_oldest_wait_and_last_hour_and_day_outcomes(clean_brok
 @pytest.mark.django_db
 def test_workers_show_their_running_jobs_and_a_silent_one_is_marked(clean_broker):
     presence("alive@host", queues=["default"])
-    presence("crashed@host", queues=["video"], seen_ago_s=3600)
+    presence("crashed@host", queues=["video"], seen_ago_s=600)
+    presence("long-gone@host", queues=["video"], seen_ago_s=7200)
     now = timezone.now()
     running = make_job(
         status=S.RUNNING,
@@ -104,6 +105,7 @@ def test_workers_show_their_running_jobs_and_a_silent_one_is_marked(clean_broker
     assert alive["jobs"][0]["progress"] == 40
     assert alive["jobs"][0]["progress_message"] == "page 4 of 10"
     assert workers["crashed@host"]["answering"] is False
+    assert "long-gone@host" not in workers
     assert workers["ghost@host"]["answering"] is False
     assert workers["ghost@host"]["has_record"] is False
 

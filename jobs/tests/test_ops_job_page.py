@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.admin.models import LogEntry
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 from django_celery_results.models import TaskResult
@@ -274,3 +275,23 @@ def test_the_list_shows_worker_queued_at_wait_duration_error_and_next_retry(
     assert "TimeoutError: ffmpeg timed out" in html
     assert "attempt 1/4" in html
     assert failed.status == S.FAILED
+
+
+@pytest.mark.django_db
+def test_target_files_are_for_those_who_may_view_that_kind_of_target(
+    client, django_user_model, capture_for, user
+):
+    job = failed_job("boom", target=capture_for(user))
+    operator = django_user_model.objects.create_user(
+        username="jobsonly", password="jobs-only-123", is_staff=True
+    )
+    operator.user_permissions.add(Permission.objects.get(codename="view_processingjob"))
+    client.force_login(operator)
+    url = reverse("admin:jobs_processingjob_preview_file", args=[job.id, "thumbnail"])
+    assert client.get(page_url(job)).status_code == 200
+    assert url not in client.get(page_url(job)).content.decode()
+    assert client.get(url).status_code == 403
+    operator.user_permissions.add(Permission.objects.get(codename="view_capture"))
+    operator = django_user_model.objects.get(pk=operator.pk)  # fresh permission cache
+    client.force_login(operator)
+    assert client.get(url).status_code == 200

@@ -122,6 +122,9 @@ def dashboard_queue_list(*, now: datetime | None = None) -> list[dict[str, Any]]
 
 
 RUNNING_LIST_MAX = 500
+# A worker that crashed leaves its presence record behind: it is shown as
+# silent for this long, or while a job still names it.
+SILENT_WORKER_SHOWN_S = 3600
 
 
 def _running_jobs() -> list[dict[str, Any]]:
@@ -159,9 +162,13 @@ def dashboard_worker_list(
         logger.exception("worker presence unavailable")
         records = []
     fresh_after = time.time() - 3 * settings.JOBS_WORKER_PRESENCE_INTERVAL_S
+    forgotten_before = time.time() - SILENT_WORKER_SHOWN_S
+    running_on = {job["worker"] for job in running}
     workers: dict[str, dict[str, Any]] = {}
     for record in records:
         seen_at = record.get("seen_at") or 0
+        if seen_at < forgotten_before and record["name"] not in running_on:
+            continue  # long gone, and nothing of it left running
         workers[record["name"]] = {
             "name": record["name"],
             "queues": record.get("queues") or [],
