@@ -10,7 +10,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -19,6 +18,7 @@ from documents import selectors
 from documents import services
 from documents.api import serializers as s
 from documents.api.errors import RefusalsMixin
+from inputs.pagination import StrictPageNumberPagination
 from jobs.models import ProcessingJob
 
 UPLOAD_MESSAGE = "Document uploaded successfully and queued for processing"
@@ -126,11 +126,16 @@ class ReceiptsView(OriginalRouteView):
     rate_key = "receipt_upload"
 
     @extend_schema(
-        responses=s.ReceiptSerializer(many=True), tags=["receipts (original routes)"]
+        responses=s.ReceiptPageSerializer,
+        parameters=[
+            OpenApiParameter("page", int, description="A page number, from 1."),
+            OpenApiParameter("page_size", int, description="Receipts per page, 1-500."),
+        ],
+        tags=["receipts (original routes)"],
     )
     def get(self, request: Request) -> Response:
         """The caller's receipts, newest first (staff: everyone's), paginated."""
-        paginator = PageNumberPagination()
+        paginator = StrictPageNumberPagination()
         page = paginator.paginate_queryset(
             selectors.receipt_list(user=request.user), request, view=self
         )
@@ -159,7 +164,11 @@ class ReceiptsView(OriginalRouteView):
 class ReceiptDetailView(OriginalRouteView):
     rate_key = "receipt_status"
 
-    @extend_schema(responses=s.ReceiptSerializer, tags=["receipts (original routes)"])
+    @extend_schema(
+        operation_id="receipts_detail",
+        responses=s.ReceiptSerializer,
+        tags=["receipts (original routes)"],
+    )
     def get(self, request: Request, receipt_id: str) -> Response:
         """One of the caller's receipts with its OCR fields and line items."""
         receipt = selectors.receipt_get(receipt_id=receipt_id, user=request.user)

@@ -368,3 +368,12 @@ class QueuedJobSerializer(serializers.Serializer):
     job_id = serializers.CharField()
     task_id = serializers.CharField()
     status = serializers.CharField()
+
+
+class ReceiptPageSerializer(serializers.Serializer):
+    """One page of receipts, as `GET /receipts` answers it."""
+
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ReceiptSerializer(many=True)
