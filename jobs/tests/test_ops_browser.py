@@ -122,7 +122,7 @@ def test_an_operator_runs_the_queues_from_the_browser(
     # A running job's progress bar moves.
     slow = services.job_submit(
         job_type="jobs.diagnostic",
-        params={"sleep_s": 8, "progress_steps": 16, "result": "done"},
+        params={"sleep_s": 15, "progress_steps": 30, "result": "done"},
     )
     bar = f'.ops-job[data-job-id="{slow.id}"] .ops-progress'
     page.wait_for_selector(bar, timeout=20_000)
@@ -222,7 +222,7 @@ def test_an_operator_runs_the_queues_from_the_browser(
     timeline = page.inner_text("#ops-timeline")
     assert "queued on default" in timeline
     assert "attempt 1 started" in timeline
-    assert "step 8 of 16" in timeline or "50%" in timeline
+    assert "step 15 of 30" in timeline or "50%" in timeline
     assert "completed" in timeline
     page.shot("06-job-timeline")
     page.goto(f"{live_server.url}/admin/jobs/processingjob/{broken[0].id}/change/")
