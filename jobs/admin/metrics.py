@@ -44,6 +44,10 @@ def _cell(value) -> str:
     return str(value)
 
 
+def _rate(value) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
 @admin.register(MetricsSnapshot)
 class MetricsSnapshotAdmin(admin.ModelAdmin):
     list_display = ["taken_at_display", "jobs_by_status", "queue_depths_display"]
@@ -120,7 +124,12 @@ class MetricsSnapshotAdmin(admin.ModelAdmin):
         rows = [
             [
                 row.get("job_type", "?"),
-                *(_cell(row.get(column)) for column in TYPE_COLUMNS),
+                *(
+                    _rate(row.get(column))
+                    if column.endswith("_rate")
+                    else _cell(row.get(column))
+                    for column in TYPE_COLUMNS
+                ),
             ]
             for row in stats
         ]

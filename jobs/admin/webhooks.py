@@ -18,7 +18,11 @@ from jobs.services.webhooks import webhook_url_check
 
 
 class WebhookEndpointForm(forms.ModelForm):
-    url = forms.URLField(max_length=2000, assume_scheme="https")
+    url = forms.URLField(
+        max_length=2000,
+        assume_scheme="https",
+        widget=forms.URLInput(attrs={"class": "vURLField"}),
+    )
     events = forms.MultipleChoiceField(
         choices=WebhookEndpoint.Event.choices,
         widget=forms.CheckboxSelectMultiple,
@@ -58,6 +62,9 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     autocomplete_fields = []
     readonly_fields = ["secret", "created_at", "updated_at", "deliveries_link"]
     actions = ["rotate_secrets"]
+
+    class Media:
+        css = {"all": ["jobs/ops/ops.css"]}
 
     def get_fields(self, request, obj=None):
         fields = ["owner", "url", "events", "job_types", "description", "is_active"]
