@@ -36,6 +36,20 @@ class ClientDateTimeField(serializers.DateTimeField):
             raise serializers.ValidationError(str(exc)) from None
 
 
+# The largest value a database row id (BigAutoField) or other bigint column
+# holds: a bigger number is refused as input rather than overflowing the query.
+LARGEST_BIGINT = 2**63 - 1
+
+
+class RowIdField(serializers.IntegerField):
+    """The id of a row, as a client names it: 1 up to what a bigint holds."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", LARGEST_BIGINT)
+        super().__init__(**kwargs)
+
+
 class _FilterDateTimeFormField(django_filters.fields.IsoDateTimeField):
     def to_python(self, value):
         parsed = super().to_python(value)

@@ -14,6 +14,7 @@ from documents.models import Receipt
 from documents.models import ReceiptLineItem
 from documents.models import WebhookDelivery
 from documents.models import WebhookEndpoint
+from inputs.fields import RowIdField
 
 # COLLECTIONS ----------------------------------------------------------------
 
@@ -102,7 +103,7 @@ class DocumentQueuedSerializer(DocumentSerializer):
 class DocumentCreateSerializer(serializers.Serializer):
     """A file (multipart) or a web page's URL, into a collection."""
 
-    collection = serializers.IntegerField(min_value=1)
+    collection = RowIdField()
     file = serializers.FileField(required=False, allow_empty_file=True)
     url = serializers.CharField(required=False, max_length=2000)
 
@@ -155,8 +156,8 @@ class UrlAnswerSerializer(serializers.Serializer):
 
 class SearchQuerySerializer(serializers.Serializer):
     q = serializers.CharField(max_length=500, trim_whitespace=True)
-    collection = serializers.IntegerField(min_value=1, required=False)
-    document = serializers.IntegerField(min_value=1, required=False)
+    collection = RowIdField(required=False)
+    document = RowIdField(required=False)
     limit = serializers.IntegerField(min_value=1, max_value=100, default=20)
     offset = serializers.IntegerField(min_value=0, max_value=10_000, default=0)
 
@@ -262,7 +263,7 @@ class ReceiptCreateSerializer(serializers.Serializer):
 
 
 class ProcessAllQuerySerializer(serializers.Serializer):
-    user_id = serializers.IntegerField(min_value=1, required=False)
+    user_id = RowIdField(required=False)
 
 
 class ProcessAllAnswerSerializer(serializers.Serializer):
@@ -271,7 +272,7 @@ class ProcessAllAnswerSerializer(serializers.Serializer):
 
 
 class QueueStatusQuerySerializer(serializers.Serializer):
-    receipt_id = serializers.IntegerField(min_value=1, required=False)
+    receipt_id = RowIdField(required=False)
 
 
 class QueueInfoSerializer(serializers.Serializer):

@@ -4,6 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from inputs.fields import RowIdField
 from jobs import task_states
 from jobs.models import ProcessingJob
 from photos.services.queue import CONFIG_KEYS
@@ -13,7 +14,7 @@ MAX_BATCH = 1000
 
 
 class QueueSubmitSerializer(serializers.Serializer):
-    photo_id = serializers.IntegerField(min_value=1)
+    photo_id = RowIdField()
     user_requested = serializers.BooleanField(default=False)
     config = serializers.JSONField(
         required=False,
@@ -24,7 +25,7 @@ class QueueSubmitSerializer(serializers.Serializer):
 
 class QueueBatchSerializer(serializers.Serializer):
     photo_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=RowIdField(),
         min_length=1,
         max_length=MAX_BATCH,
     )

@@ -133,10 +133,25 @@ def test_batch_with_one_foreign_photo_queues_nothing(user_client, user, other_us
 
 @pytest.mark.parametrize(
     "body",
-    [{"photo_ids": []}, {"photo_ids": [1], "priority": 10}, {"photo_ids": "1,2"}],
+    [
+        {"photo_ids": []},
+        {"photo_ids": [1], "priority": 10},
+        {"photo_ids": "1,2"},
+        # Past what a bigint id holds: refused, never sent to the database.
+        {"photo_ids": [1, 2**63]},
+    ],
 )
 def test_batch_with_a_bad_body_is_400(user_client, body):
     assert user_client.post("/queue/batch", body, format="json").status_code == 400
+
+
+def test_an_id_too_large_for_any_row_is_named_in_the_400(user_client):
+    answer = user_client.post(
+        "/queue/batch", {"photo_ids": [7460345799194154872340480]}, format="json"
+    )
+
+    assert answer.status_code == 400
+    assert "photo_ids" in answer.json()["detail"]
 
 
 def test_session_queues_its_photos_with_auto_select(user_client, user, other_user):
