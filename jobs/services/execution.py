@@ -4,13 +4,17 @@ These run in worker processes on every job, so each is one conditional
 statement on the row: the hot path writes each state change once.
 """
 
+import functools
 import logging
 import random
 from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS
+from django.db import InterfaceError
+from django.db import OperationalError
+from django.db import connections
 from django.db import transaction
 from django.utils import timezone
 
@@ -27,11 +31,15 @@ logger = logging.getLogger(__name__)
 S = ProcessingJob.Status
 
 
-def _claim_sql(*, respect_pause: bool) -> str:
+@functools.cache
+def _claim_sql(vendor: str, *, respect_pause: bool) -> str:
     # One statement claims the row and reads what the job needs, and it
-    # checks the pause flag too: no extra round trip on the hot path.
-    table = connection.ops.quote_name(ProcessingJob._meta.db_table)
-    queue_table = connection.ops.quote_name(QueueState._meta.db_table)
+    # checks the pause flag too: no extra round trip on the hot path. The
+    # statuses are our own constants, written into the text: fewer
+    # parameters to send on every job.
+    db = connections[DEFAULT_DB_ALIAS]
+    table = db.ops.quote_name(ProcessingJob._meta.db_table)
+    queue_table = db.ops.quote_name(QueueState._meta.db_table)
     pause_check = (
         f"AND NOT EXISTS (SELECT 1 FROM {queue_table} q "
         f"WHERE q.name = {table}.queue AND q.is_paused) "
@@ -39,22 +47,99 @@ def _claim_sql(*, respect_pause: bool) -> str:
         else ""
     )
     return (
-        f"UPDATE {table} SET status = %s, attempts = attempts + 1, worker = %s, "
-        "started_at = %s, heartbeat_at = %s, progress = 0, progress_message = '' "
-        "WHERE id = %s AND dispatch_generation = %s AND status IN (%s, %s, %s) "
+        f"UPDATE {table} SET status = '{S.RUNNING.value}', attempts = attempts + 1, "
+        "worker = %(worker)s, started_at = %(now)s, heartbeat_at = %(now)s, "
+        "progress = 0, progress_message = '' "
+        "WHERE id = %(id)s AND dispatch_generation = %(generation)s "
+        f"AND status IN ('{S.QUEUED.value}', '{S.RETRYING.value}', '{S.RUNNING.value}') "
         f"AND attempts <= max_retries {pause_check}"
         "RETURNING job_type, queue, params, content_type_id, object_id, attempts, "
         "max_retries, task_id"
     )
 
 
-def _complete_sql() -> str:
-    table = connection.ops.quote_name(ProcessingJob._meta.db_table)
+@functools.cache
+def _complete_sql(vendor: str) -> str:
+    table = connections[DEFAULT_DB_ALIAS].ops.quote_name(ProcessingJob._meta.db_table)
     return (
-        f"UPDATE {table} SET status = %s, result = %s, progress = 100, "
-        "completed_at = %s, heartbeat_at = %s, error_message = '', traceback = '' "
-        "WHERE id = %s AND dispatch_generation = %s AND status = %s"
+        f"UPDATE {table} SET status = '{S.COMPLETED.value}', result = %(result)s, "
+        "progress = 100, completed_at = %(now)s, heartbeat_at = %(now)s, "
+        "error_message = '', traceback = '' "
+        "WHERE id = %(id)s AND dispatch_generation = %(generation)s "
+        f"AND status = '{S.RUNNING.value}'"
     )
+
+
+_PREPARE_ONLY_WHEN_ASKED = 2**31 - 1
+
+
+def _run_hot_statement(
+    db: Any, sql: str, params: dict[str, Any], *, returns_row: bool
+) -> tuple[Any, int]:
+    """Run the claim or completion statement; returns (its row or None, rowcount).
+
+    On PostgreSQL the statement is prepared once per connection (its
+    planning otherwise costs about as much as running it), and it stands in
+    for Django's per-request health check: a connection that died (database
+    restart, idle timeout) fails this statement, which then runs once more
+    on a new connection. Replaying is safe: both statements are conditional
+    updates of one row.
+    """
+    for attempt in (1, 2):
+        try:
+            result = _execute_once(db, sql, params, returns_row=returns_row)
+        except (OperationalError, InterfaceError):
+            if attempt == 2 or db.in_atomic_block:
+                raise
+            logger.warning("database connection lost; running the statement again")
+            db.close()
+            continue
+        # The statement proved the connection works: the job's own queries
+        # need no extra `SELECT 1` round trip before them.
+        db.health_check_done = True
+        return result
+    raise AssertionError("unreachable")
+
+
+def _prepared(db: Any) -> bool:
+    return db.vendor == "postgresql" and settings.JOBS_DB_PREPARED_STATEMENTS
+
+
+def _execute_once(
+    db: Any, sql: str, params: dict[str, Any], *, returns_row: bool
+) -> tuple[Any, int]:
+    if not _prepared(db):
+        with db.cursor() as cursor:
+            cursor.execute(sql, params)
+            return (cursor.fetchone() if returns_row else None), cursor.rowcount
+    import psycopg
+
+    db.ensure_connection()
+    raw_connection = db.connection
+    if raw_connection.prepare_threshold is None:
+        # Django turns psycopg's automatic preparing off (None); a threshold
+        # no statement reaches keeps it off for every other query, while an
+        # explicit prepare=True below still prepares.
+        raw_connection.prepare_threshold = _PREPARE_ONLY_WHEN_ASKED
+    with db.wrap_database_errors, psycopg.Cursor(raw_connection) as raw:
+        raw.execute(sql, params, prepare=True)
+        return (raw.fetchone() if returns_row else None), raw.rowcount
+
+
+def _db_values(db: Any, *, job_id: str, generation: int) -> dict[str, Any]:
+    """The parameters both statements share, as the connection takes them."""
+    now = timezone.now()
+    if _prepared(db):
+        # psycopg adapts these itself (the id as text PostgreSQL casts to
+        # uuid); Django's field preparation costs more than the rest of the
+        # claim's Python.
+        return {"id": str(job_id), "now": now, "generation": generation}
+    meta = ProcessingJob._meta
+    return {
+        "id": meta.pk.get_db_prep_value(job_id, db),
+        "now": meta.get_field("started_at").get_db_prep_value(now, db),
+        "generation": generation,
+    }
 
 
 def job_claim(
@@ -68,25 +153,13 @@ def job_claim(
     is failed for good). Raises QueuePaused when the job's queue is paused
     (the message must wait).
     """
-    now = timezone.now()
-    pk_field = ProcessingJob._meta.pk
-    datetime_field = ProcessingJob._meta.get_field("started_at")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _claim_sql(respect_pause=respect_pause),
-            [
-                S.RUNNING,
-                worker,
-                datetime_field.get_db_prep_value(now, connection),
-                datetime_field.get_db_prep_value(now, connection),
-                pk_field.get_db_prep_value(job_id, connection),
-                generation,
-                S.QUEUED,
-                S.RETRYING,
-                S.RUNNING,
-            ],
-        )
-        row = cursor.fetchone()
+    db = connections[DEFAULT_DB_ALIAS]
+    row, _ = _run_hot_statement(
+        db,
+        _claim_sql(db.vendor, respect_pause=respect_pause),
+        {**_db_values(db, job_id=job_id, generation=generation), "worker": worker},
+        returns_row=True,
+    )
     if row is None:
         _explain_unclaimed(
             job_id=job_id, generation=generation, respect_pause=respect_pause
@@ -102,9 +175,7 @@ def job_claim(
         max_retries,
         task_id,
     ) = row
-    params = ProcessingJob._meta.get_field("params").from_db_value(
-        raw_params, None, connection
-    )
+    params = ProcessingJob._meta.get_field("params").from_db_value(raw_params, None, db)
     target_type = None
     if content_type_id:
         content_type = ContentType.objects.get_for_id(content_type_id)
@@ -186,22 +257,14 @@ def job_progress_report(
 
 def job_complete(*, job_id: str, generation: int, result: Any) -> bool:
     """Record success, unless the job was cancelled or superseded meanwhile."""
-    meta = ProcessingJob._meta
-    now = meta.get_field("completed_at").get_db_prep_value(timezone.now(), connection)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _complete_sql(),
-            [
-                S.COMPLETED,
-                meta.get_field("result").get_db_prep_value(result, connection),
-                now,
-                now,
-                meta.pk.get_db_prep_value(job_id, connection),
-                generation,
-                S.RUNNING,
-            ],
-        )
-        updated = cursor.rowcount
+    db = connections[DEFAULT_DB_ALIAS]
+    params = _db_values(db, job_id=job_id, generation=generation)
+    params["result"] = ProcessingJob._meta.get_field("result").get_db_prep_value(
+        result, db
+    )
+    _, updated = _run_hot_statement(
+        db, _complete_sql(db.vendor), params, returns_row=False
+    )
     if not updated:
         logger.info("job_result_discarded job_id=%s reason=no-longer-running", job_id)
     return bool(updated)
