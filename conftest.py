@@ -96,6 +96,39 @@ def database_url_for_workers() -> str:
     return f"postgres://{user}{password}@{host}:{port}/{db['NAME']}"
 
 
+# POSTGRESQL -----------------------------------------------------------------
+
+postgres_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="PostgreSQL sessions and prepared plans"
+)
+
+
+def database_session_terminate() -> None:
+    """End this test's PostgreSQL session from another one, as a database restart
+    or an idle timeout would: the next statement on it fails."""
+    import psycopg
+
+    connection.ensure_connection()
+    pid = connection.connection.info.backend_pid
+    db = connection.settings_dict
+    with psycopg.connect(
+        host=db["HOST"] or "127.0.0.1",
+        port=db["PORT"] or 5432,
+        user=db["USER"] or "postgres",
+        password=db.get("PASSWORD") or None,
+        dbname=db["NAME"],
+        autocommit=True,
+    ) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+
+def prepared_statements() -> list[str]:
+    """The text of every statement prepared on this test's PostgreSQL session."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall()]
+
+
 def _flush_broker() -> None:
     url = settings.CELERY_BROKER_URL
     if url.rstrip("/").endswith(":6379/0") or url.rstrip("/").endswith(":6379"):

@@ -252,11 +252,11 @@ JOBS_PAUSED_REQUEUE_DELAY_S = env.float("JOBS_PAUSED_REQUEUE_DELAY_S", default=1
 JOBS_WORKER_SYNCHRONOUS_COMMIT = env.bool(
     "JOBS_WORKER_SYNCHRONOUS_COMMIT", default=False
 )
-# The claim and completion statements are prepared once per worker
-# connection. Behind a connection pooler in transaction mode, prepared
+# The hot statements (a job's claim and completion; ingest's device lookup,
+# device lock and duplicate check) are prepared once per connection. Behind a connection pooler in transaction mode, prepared
 # statements need PgBouncer >= 1.21 with max_prepared_statements set; turn
 # this off otherwise.
-JOBS_DB_PREPARED_STATEMENTS = env.bool("JOBS_DB_PREPARED_STATEMENTS", default=True)
+DB_PREPARED_STATEMENTS = env.bool("DB_PREPARED_STATEMENTS", default=True)
 
 # DRF ----------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -12,12 +12,11 @@ from typing import Any
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import DEFAULT_DB_ALIAS
-from django.db import InterfaceError
-from django.db import OperationalError
 from django.db import connections
 from django.db import transaction
 from django.utils import timezone
 
+from jobs import hot_statements
 from jobs.context import JobContext
 from jobs.errors import QueuePaused
 from jobs.history import history_entry
@@ -70,66 +69,10 @@ def _complete_sql(vendor: str) -> str:
     )
 
 
-_PREPARE_ONLY_WHEN_ASKED = 2**31 - 1
-
-
-def _run_hot_statement(
-    db: Any, sql: str, params: dict[str, Any], *, returns_row: bool
-) -> tuple[Any, int]:
-    """Run the claim or completion statement; returns (its row or None, rowcount).
-
-    On PostgreSQL the statement is prepared once per connection (its
-    planning otherwise costs about as much as running it), and it stands in
-    for Django's per-request health check: a connection that died (database
-    restart, idle timeout) fails this statement, which then runs once more
-    on a new connection. Replaying is safe: both statements are conditional
-    updates of one row.
-    """
-    for attempt in (1, 2):
-        try:
-            result = _execute_once(db, sql, params, returns_row=returns_row)
-        except (OperationalError, InterfaceError):
-            if attempt == 2 or db.in_atomic_block:
-                raise
-            logger.warning("database connection lost; running the statement again")
-            db.close()
-            continue
-        # The statement proved the connection works: the job's own queries
-        # need no extra `SELECT 1` round trip before them.
-        db.health_check_done = True
-        return result
-    raise AssertionError("unreachable")
-
-
-def _prepared(db: Any) -> bool:
-    return db.vendor == "postgresql" and settings.JOBS_DB_PREPARED_STATEMENTS
-
-
-def _execute_once(
-    db: Any, sql: str, params: dict[str, Any], *, returns_row: bool
-) -> tuple[Any, int]:
-    if not _prepared(db):
-        with db.cursor() as cursor:
-            cursor.execute(sql, params)
-            return (cursor.fetchone() if returns_row else None), cursor.rowcount
-    import psycopg
-
-    db.ensure_connection()
-    raw_connection = db.connection
-    if raw_connection.prepare_threshold is None:
-        # Django turns psycopg's automatic preparing off (None); a threshold
-        # no statement reaches keeps it off for every other query, while an
-        # explicit prepare=True below still prepares.
-        raw_connection.prepare_threshold = _PREPARE_ONLY_WHEN_ASKED
-    with db.wrap_database_errors, psycopg.Cursor(raw_connection) as raw:
-        raw.execute(sql, params, prepare=True)
-        return (raw.fetchone() if returns_row else None), raw.rowcount
-
-
 def _db_values(db: Any, *, job_id: str, generation: int) -> dict[str, Any]:
     """The parameters both statements share, as the connection takes them."""
     now = timezone.now()
-    if _prepared(db):
+    if hot_statements.prepares(db):
         # psycopg adapts these itself (the id as text PostgreSQL casts to
         # uuid); Django's field preparation costs more than the rest of the
         # claim's Python.
@@ -154,11 +97,10 @@ def job_claim(
     (the message must wait).
     """
     db = connections[DEFAULT_DB_ALIAS]
-    row, _ = _run_hot_statement(
-        db,
+    row, _ = hot_statements.run(
         _claim_sql(db.vendor, respect_pause=respect_pause),
         {**_db_values(db, job_id=job_id, generation=generation), "worker": worker},
-        returns_row=True,
+        fetch=True,
     )
     if row is None:
         _explain_unclaimed(
@@ -262,9 +204,7 @@ def job_complete(*, job_id: str, generation: int, result: Any) -> bool:
     params["result"] = ProcessingJob._meta.get_field("result").get_db_prep_value(
         result, db
     )
-    _, updated = _run_hot_statement(
-        db, _complete_sql(db.vendor), params, returns_row=False
-    )
+    _, updated = hot_statements.run(_complete_sql(db.vendor), params, fetch=False)
     if not updated:
         logger.info("job_result_discarded job_id=%s reason=no-longer-running", job_id)
     return bool(updated)

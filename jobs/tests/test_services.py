@@ -4,10 +4,12 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.db import transaction
 from django.utils import timezone
 
+from conftest import database_session_terminate
+from conftest import postgres_only
+from conftest import prepared_statements
 from jobs import broker
 from jobs import selectors
 from jobs import services
@@ -392,19 +394,14 @@ def test_watchdog_judges_an_inline_drain_job_by_its_heartbeat_alone(clean_broker
     assert on_dead_worker.status == S.QUEUED
 
 
-postgres_only = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="PostgreSQL sessions and prepared plans"
-)
-
-
 @postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_claim_and_completion_survive_a_database_connection_that_died():
     job = ProcessingJobFactory(status=S.QUEUED)
-    _terminate_this_connections_backend()
+    database_session_terminate()
     context = services.job_claim(job_id=str(job.id), generation=0, worker="w1")
     assert context is not None and context.attempt == 1
-    _terminate_this_connections_backend()
+    database_session_terminate()
     assert services.job_complete(job_id=str(job.id), generation=0, result={"n": 1})
     job.refresh_from_db()
     assert (job.status, job.attempts, job.result) == (S.COMPLETED, 1, {"n": 1})
@@ -416,24 +413,6 @@ def test_claim_and_completion_are_prepared_once_per_connection():
     for job in (first, second):
         services.job_claim(job_id=str(job.id), generation=0, worker="w1")
         services.job_complete(job_id=str(job.id), generation=0, result=None)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT statement FROM pg_prepared_statements")
-        prepared = [row[0] for row in cursor.fetchall()]
+    prepared = prepared_statements()
     assert sum("attempts = attempts + 1" in sql for sql in prepared) == 1
     assert sum("progress = 100" in sql for sql in prepared) == 1
-
-
-def _terminate_this_connections_backend() -> None:
-    import psycopg
-
-    connection.ensure_connection()
-    pid = connection.connection.info.backend_pid
-    settings_dict = connection.settings_dict
-    with psycopg.connect(
-        host=settings_dict["HOST"],
-        port=settings_dict["PORT"] or 5432,
-        user=settings_dict["USER"],
-        dbname=settings_dict["NAME"],
-        autocommit=True,
-    ) as other:
-        other.execute("SELECT pg_terminate_backend(%s)", [pid])
