@@ -1,5 +1,6 @@
 """Reads of devices, captures and observations; visibility (`user=`) is decided here."""
 
+import functools
 from datetime import datetime
 from datetime import timedelta
 from typing import Any
@@ -14,6 +15,7 @@ from django.utils import timezone
 from captures.models import Capture
 from captures.models import Device
 from captures.models import Observation
+from jobs import hot_statements
 from jobs import selectors as job_selectors
 from jobs.models import ProcessingJob
 
@@ -77,17 +79,97 @@ def capture_previous(*, capture: Capture) -> Capture | None:
     )
 
 
+# Ingest's reads: on PostgreSQL prepared statements (jobs.hot_statements),
+# through the ORM elsewhere. Each runs on every device request.
+
+
+@functools.cache
+def _device_by_key_sql() -> str:
+    quote = hot_statements.connection().ops.quote_name
+    columns = ", ".join(quote(field.column) for field in Device._meta.concrete_fields)
+    return (
+        f"SELECT {columns} FROM {quote(Device._meta.db_table)} "
+        "WHERE api_key_hash = %(key_hash)s"
+    )
+
+
+def device_by_key_hash(*, api_key_hash: str) -> Device | None:
+    """The device holding this key (by its hash), active or not; None for an unknown key.
+
+    The first statement of an ingest: on PostgreSQL it also stands in for
+    the connection's health check (see jobs.hot_statements.run).
+    """
+    db = hot_statements.connection()
+    if not hot_statements.prepares(db):
+        return Device.objects.filter(api_key_hash=api_key_hash).first()
+    row, _ = hot_statements.run(
+        _device_by_key_sql(), {"key_hash": api_key_hash}, fetch=True
+    )
+    if row is None:
+        return None
+    attnames = [field.attname for field in Device._meta.concrete_fields]
+    return Device.from_db(db.alias, attnames, row)
+
+
+@functools.cache
+def _duplicate_sql(*, by_key: bool) -> str:
+    quote = hot_statements.connection().ops.quote_name
+    table = quote(Capture._meta.db_table)
+    if by_key:
+        return (
+            f"SELECT id FROM {table} "
+            "WHERE device_id = %(device)s AND idempotency_key = %(key)s LIMIT 1"
+        )
+    return (
+        f"SELECT id FROM {table} WHERE device_id = %(device)s "
+        "AND sha256 = %(sha256)s AND received_at >= %(since)s "
+        "ORDER BY received_at DESC LIMIT 1"
+    )
+
+
 def capture_duplicate_get(
     *, device: Device, sha256: str, idempotency_key: str | None, now: datetime
 ) -> Capture | None:
     """The capture a replay refers to: same idempotency key, or same bytes within the window."""
+    window_start = now - timedelta(seconds=settings.CAPTURES_DEDUP_WINDOW_S)
+    db = hot_statements.connection()
+    if not hot_statements.prepares(db):
+        return _duplicate_by_orm(
+            device=device,
+            sha256=sha256,
+            idempotency_key=idempotency_key,
+            window_start=window_start,
+        )
+    row = None
+    if idempotency_key:
+        row, _ = hot_statements.run(
+            _duplicate_sql(by_key=True),
+            {"device": device.pk, "key": idempotency_key},
+            fetch=True,
+        )
+    if row is None:
+        row, _ = hot_statements.run(
+            _duplicate_sql(by_key=False),
+            {"device": device.pk, "sha256": sha256, "since": window_start},
+            fetch=True,
+        )
+    # A replay is the rare case: only then is the whole capture read.
+    return None if row is None else Capture.objects.get(pk=row[0])
+
+
+def _duplicate_by_orm(
+    *,
+    device: Device,
+    sha256: str,
+    idempotency_key: str | None,
+    window_start: datetime,
+) -> Capture | None:
     if idempotency_key:
         by_key = Capture.objects.filter(
             device=device, idempotency_key=idempotency_key
         ).first()
         if by_key is not None:
             return by_key
-    window_start = now - timedelta(seconds=settings.CAPTURES_DEDUP_WINDOW_S)
     return (
         Capture.objects.filter(
             device=device, sha256=sha256, received_at__gte=window_start

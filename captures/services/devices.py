@@ -1,16 +1,20 @@
 """Devices: creation, API keys (shown once, stored as SHA-256), authentication."""
 
+import functools
 import hashlib
 import hmac
 import secrets
 from typing import Any
 
 from django.db import transaction
+from django.db.models.functions import Now
 from django.utils import timezone
 
+from captures import selectors
 from captures.errors import DeviceAuthenticationFailed
 from captures.errors import DeviceInactive
 from captures.models import Device
+from jobs import hot_statements
 
 API_KEY_PREFIX = "mqd_"
 MAX_KEY_LENGTH = 256
@@ -96,7 +100,7 @@ def device_for_key(*, api_key: str | None) -> Device:
         )
     if "\x00" in api_key or len(api_key) > MAX_KEY_LENGTH:
         raise DeviceAuthenticationFailed("unknown device_id or wrong X-Device-Key")
-    device = Device.objects.filter(api_key_hash=_hash_key(api_key)).first()
+    device = selectors.device_by_key_hash(api_key_hash=_hash_key(api_key))
     if device is None:
         raise DeviceAuthenticationFailed("unknown device_id or wrong X-Device-Key")
     if not device.is_active:
@@ -124,3 +128,27 @@ def device_authenticate(*, device_id: str, api_key: str | None) -> Device:
     if not device.is_active:
         raise DeviceInactive(f"device {device_id} is disabled")
     return device
+
+
+@functools.cache
+def _device_touch_sql() -> str:
+    quote = hot_statements.connection().ops.quote_name
+    return (
+        f"UPDATE {quote(Device._meta.db_table)} "
+        "SET last_seen_at = statement_timestamp() WHERE id = %(id)s"
+    )
+
+
+def device_lock_for_ingest(*, device: Device) -> None:
+    """Note the device as seen now, locking its row until the caller's transaction ends.
+
+    One ingest per device at a time: a second waits here until the first
+    commits, so its duplicate check sees the first's capture.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("device_lock_for_ingest needs the caller's transaction")
+    db = hot_statements.connection()
+    if hot_statements.prepares(db):
+        hot_statements.run(_device_touch_sql(), {"id": device.pk}, fetch=False)
+    else:
+        Device.objects.filter(pk=device.pk).update(last_seen_at=Now())

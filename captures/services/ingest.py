@@ -9,13 +9,13 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError
 from django.db import transaction
-from django.db.models.functions import Now
 from django.utils import timezone
 
 from captures import imaging
 from captures import selectors
 from captures.models import Capture
 from captures.models import Device
+from captures.services.devices import device_lock_for_ingest
 from jobs import services as job_services
 from jobs.models import ProcessingJob
 
@@ -64,10 +64,9 @@ def capture_ingest(
     stored_name = ""
     try:
         with transaction.atomic():
-            # The UPDATE holds the device row's lock until commit: one ingest
-            # per device at a time, so the duplicate checks below see every
-            # capture of the device committed before this one.
-            Device.objects.filter(pk=device.pk).update(last_seen_at=Now())
+            # The device's row stays locked until commit: the duplicate
+            # checks below see every capture of the device committed before.
+            device_lock_for_ingest(device=device)
             now = timezone.now()
             existing = selectors.capture_duplicate_get(
                 device=device, sha256=digest, idempotency_key=idempotency_key, now=now
