@@ -33,7 +33,9 @@ from inputs.parsers import raw_json_check
 ENVELOPE_BYTES = 64 * 1024
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
 _DATA_URL = re.compile(rb"^data:[\w/+.-]+;base64,")
-_WHITESPACE = re.compile(rb"\s+")
+# What \s matches in bytes: space, tab, line feed, carriage return, form
+# feed, vertical tab.
+_WHITESPACE_BYTES = b" \t\n\r\x0c\x0b"
 
 
 @dataclass
@@ -52,7 +54,11 @@ class IngestInput:
             if self.image_file.size > max_bytes:
                 raise _too_large(self.image_file.size, max_bytes)
             return self.image_file.read()
-        encoded = _WHITESPACE.sub(b"", _DATA_URL.sub(b"", self.image_base64 or b""))
+        # bytes.translate deletes the whitespace (line breaks of old firmware)
+        # in one C pass; a regex takes several times as long on an image.
+        encoded = _DATA_URL.sub(b"", self.image_base64 or b"").translate(
+            None, _WHITESPACE_BYTES
+        )
         if len(encoded) * 3 // 4 - 2 > max_bytes:
             raise _too_large(len(encoded) * 3 // 4, max_bytes)
         try:

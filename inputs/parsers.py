@@ -12,7 +12,9 @@ from inputs import scanning
 def raw_json_check(raw: bytes) -> None:
     """Raise ParseError for JSON nested deeper than API_MAX_JSON_DEPTH or holding NUL."""
     limit = settings.API_MAX_JSON_DEPTH
-    depth = scanning.json_depth(raw)
+    # A text with no more brackets than the limit cannot nest deeper: the
+    # usual body (an image in base64, a few fields) skips the full scan.
+    depth = scanning.json_depth(raw) if scanning.json_openers(raw) > limit else 0
     if depth > limit:
         raise ParseError(
             f"the JSON body is nested {depth} levels deep; the limit is {limit}"

@@ -8,7 +8,10 @@ import re
 from typing import Any
 
 # A JSON string literal (escapes included), to skip strings when counting depth.
-_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+# Written as runs of plain characters between escapes: the engine takes a
+# whole run at once instead of trying two branches per character, which
+# makes a long string (a base64 image) about ten times cheaper to skip.
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _BRACKETS = re.compile(rb"[\[\]{}]")
 # \u0000 preceded by an odd number of backslashes is an escaped NUL; an even
 # number is an escaped backslash followed by the plain text "u0000".
@@ -27,10 +30,19 @@ def json_depth(raw: bytes) -> int:
     return deepest
 
 
+def json_openers(raw: bytes) -> int:
+    """How many [ and { the text holds, strings included: a bound on its depth."""
+    return raw.count(b"[") + raw.count(b"{")
+
+
 def json_has_nul(raw: bytes) -> bool:
     """Whether a JSON text holds a NUL character, raw or escaped as \\u0000."""
     if b"\x00" in raw:
         return True
+    # JSON writes the escape with a lower-case u only (json.loads refuses
+    # \U0000), so without the text "u0000" there is nothing to look at.
+    if b"u0000" not in raw:
+        return False
     return any(len(match.group(1)) % 2 == 1 for match in _ESCAPED_NUL.finditer(raw))
 
 
