@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/captures_ingest.py [--requests 1000] [--concurrency 8]
         [--devices 50] [--rounds 5] [--workers 2] [--worker-class gthread]
-        [--threads 4] [--sqlite] [--profile]
+        [--threads 4] [--sqlite] [--profile] [--rate 150]
 
 Starts gunicorn serving the project on a free port, creates the devices, then
 a second process (this script with --client) fires a bounded load: N
@@ -27,6 +27,16 @@ DATABASE_URL defaults to PostgreSQL `mediaqueue_bench_captures` on 127.0.0.1
 (created and migrated if missing); --sqlite uses a fresh SQLite file (the
 embedded default) instead. REDIS_URL defaults to database 8 of 127.0.0.1:6379,
 which the script empties.
+
+--rate R paces the load instead (open loop): request i is due R-th of a
+second after request i-1, whatever the answers before it, and its latency
+counts from when it was due, so a server that falls behind shows it in the
+latency (no coordinated omission). The C clients still cap what is in
+flight. Closed-loop figures answer "how many per second at saturation";
+paced ones answer "how fast is each answer at this load". With 8 closed-loop
+clients, Little's law ties the two: at 300/s the mean latency is at least
+8/300 s = 27 ms, so throughput and latency targets are read from the two
+modes.
 
 --profile runs one extra multipart round with pyinstrument sampling inside
 the gunicorn workers and prints where a request's time goes.
@@ -137,6 +147,8 @@ def run_client(args: argparse.Namespace) -> None:
     failures: list[int] = []
     lock = threading.Lock()
     next_index = iter(range(len(prepared)))
+    interval_s = 1 / args.rate if args.rate else 0.0
+    schedule_start = time.perf_counter() + 0.05
 
     def work() -> None:
         connection = None
@@ -146,7 +158,13 @@ def run_client(args: argparse.Namespace) -> None:
             if index is None:
                 break
             method, path, body, headers = prepared[index]
-            started = time.perf_counter()
+            if interval_s:
+                started = schedule_start + index * interval_s
+                delay = started - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+            else:
+                started = time.perf_counter()
             for attempt in range(2):
                 if connection is None:
                     connection = http.client.HTTPConnection(
@@ -174,7 +192,7 @@ def run_client(args: argparse.Namespace) -> None:
             connection.close()
 
     threads = [threading.Thread(target=work) for _ in range(args.concurrency)]
-    started = time.perf_counter()
+    started = schedule_start if interval_s else time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -346,6 +364,8 @@ def run_round(mode: str, *, port: int, devices_file: Path, args, offset: int) ->
             str(args.concurrency),
             "--offset",
             str(offset),
+            "--rate",
+            str(args.rate),
         ],
         check=True,
         capture_output=True,
@@ -444,6 +464,12 @@ def main() -> None:
         default=True,
         help="queue the analysis job of each capture (default on; no worker runs)",
     )
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="requests per second, paced (open loop); default: as fast as answered",
+    )
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--mode", choices=MODES, help=argparse.SUPPRESS)
@@ -477,6 +503,11 @@ def main() -> None:
         f"{args.requests} requests x {args.rounds} rounds, {database}, limiter "
         f"{'on (not limiting)' if args.limiter else 'off'}, auto-process "
         f"{'on (job row + message, no worker)' if args.auto_process else 'off'}"
+        + (
+            f", paced at {args.rate:g}/s (latency from when each request was due)"
+            if args.rate
+            else ", closed loop (as fast as answered)"
+        )
     )
     baseline = statistics.median(r["throughput"] for r in results["baseline"])
     print(f"{'mode':<30}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'vs baseline':>13}")
