@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import redis
+import requests
 from django.conf import settings
 from django.db import connection
 from kombu import pools as kombu_pools
@@ -435,3 +436,89 @@ def s3_media(s3_server, settings, monkeypatch):
     for key in s3_server.object_keys():
         bucket.delete_object(Bucket=s3_server.bucket, Key=key)
     return s3_server
+
+
+# A SERVER ------------------------------------------------------------------
+
+
+class Gunicorn:
+    """`gunicorn -w N config.wsgi` on a free loopback port, on the test database,
+    cache, broker and media."""
+
+    def __init__(self, *, workers: int, env: dict[str, str], log_path: Path):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        full_env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings.test",
+            "DATABASE_URL": database_url_for_workers(),
+            "REDIS_URL": settings.REDIS_URL,
+            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+            "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+            "VIDEOS_WORK_DIR": str(settings.VIDEOS_WORK_DIR),
+            "API_RATELIMIT_KEY_PREFIX": settings.API_RATELIMIT_KEY_PREFIX,
+            **env,
+        }
+        self.log_path = log_path
+        self._log = open(log_path, "wb")  # noqa: SIM115  (closed in stop())
+        self.process = subprocess.Popen(
+            [
+                str(Path(sys.executable).with_name("gunicorn")),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                str(workers),
+                "--timeout",
+                "120",
+                "config.wsgi:application",
+            ],
+            cwd=PROJECT_DIR,
+            env=full_env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def wait_ready(self, timeout_s: float = 30) -> "Gunicorn":
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited:\n{self.log()}")
+            try:
+                # Any answer means ready. A cold worker's first answer can
+                # take seconds on a busy machine: a timeout means "not ready
+                # yet", like a refusal.
+                requests.get(f"{self.url}/v1/ingest", timeout=5)
+                return self
+            except (requests.ConnectionError, requests.Timeout):
+                time.sleep(0.1)
+        raise RuntimeError("gunicorn did not answer")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-4000:]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=15)
+        self._log.close()
+
+
+def gunicorn_starter(tmp_path: Path, *, default_workers: int):
+    """A start(workers=, env=) -> Gunicorn function, and the servers it started."""
+    servers: list[Gunicorn] = []
+
+    def start(
+        *, workers: int = default_workers, env: dict[str, str] | None = None
+    ) -> Gunicorn:
+        server = Gunicorn(
+            workers=workers,
+            env=env or {},
+            log_path=tmp_path / f"gunicorn-{len(servers)}.log",
+        )
+        servers.append(server)
+        return server.wait_ready()
+
+    return start, servers

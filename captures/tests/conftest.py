@@ -2,22 +2,14 @@
 
 import base64
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
-import requests
-from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from captures import services
-from conftest import database_url_for_workers
+from conftest import gunicorn_starter
 
 
 @pytest.fixture
@@ -88,81 +80,9 @@ def media_files(settings) -> list[Path]:
     )
 
 
-class Gunicorn:
-    """`gunicorn -w N config.wsgi` on a free port, on the test database, cache and broker."""
-
-    def __init__(self, *, workers: int, env: dict[str, str], log_path: Path):
-        settings = django_settings
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        full_env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "config.settings.test",
-            "DATABASE_URL": database_url_for_workers(),
-            "REDIS_URL": settings.REDIS_URL,
-            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-            "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-            "API_RATELIMIT_KEY_PREFIX": settings.API_RATELIMIT_KEY_PREFIX,
-            **env,
-        }
-        self._log = open(log_path, "wb")  # noqa: SIM115  (closed in stop())
-        self.log_path = log_path
-        self.process = subprocess.Popen(
-            [
-                str(Path(sys.executable).with_name("gunicorn")),
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--workers",
-                str(workers),
-                "--timeout",
-                "60",
-                "config.wsgi:application",
-            ],
-            cwd=Path(__file__).resolve().parents[2],
-            env=full_env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def wait_ready(self, timeout_s: float = 30) -> "Gunicorn":
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"gunicorn exited:\n{self.log_path.read_text()[-3000:]}"
-                )
-            try:
-                # A cold worker's first answer can take seconds on a busy
-                # machine: a timeout means "not ready yet", like a refusal.
-                requests.get(f"{self.url}/v1/ingest", timeout=5)
-                return self
-            except (requests.ConnectionError, requests.Timeout):
-                time.sleep(0.1)
-        raise RuntimeError("gunicorn did not answer")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=15)
-        self._log.close()
-
-
 @pytest.fixture
 def start_gunicorn(tmp_path):
-    servers: list[Gunicorn] = []
-
-    def start(*, workers: int = 2, env: dict[str, str] | None = None) -> Gunicorn:
-        server = Gunicorn(
-            workers=workers,
-            env=env or {},
-            log_path=tmp_path / f"gunicorn-{len(servers)}.log",
-        )
-        servers.append(server)
-        return server.wait_ready()
-
+    start, servers = gunicorn_starter(tmp_path, default_workers=2)
     yield start
     for server in servers:
         server.stop()

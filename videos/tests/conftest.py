@@ -1,22 +1,16 @@
 """Fixtures of the videos tests: clips made once per session, a loopback listener,
 scratch space, videos made by the real service, gunicorn for tus clients."""
 
-import os
 import secrets
 import select
 import shutil
-import signal
 import socket
-import subprocess
-import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import requests
 
-from conftest import database_url_for_workers
+from conftest import gunicorn_starter
 from videos.tests import clips
 
 GOP30 = {"keyframe_interval": 30}
@@ -208,82 +202,9 @@ def work_files(settings) -> list[Path]:
     return sorted(path for path in root.rglob("*") if path.is_file())
 
 
-class Gunicorn:
-    """`gunicorn config.wsgi` on a free loopback port, on the test database and broker."""
-
-    def __init__(self, *, workers: int, env: dict[str, str], log_path: Path):
-        from django.conf import settings
-
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        full_env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "config.settings.test",
-            "DATABASE_URL": database_url_for_workers(),
-            "REDIS_URL": settings.REDIS_URL,
-            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-            "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-            "VIDEOS_WORK_DIR": str(settings.VIDEOS_WORK_DIR),
-            "API_RATELIMIT_KEY_PREFIX": settings.API_RATELIMIT_KEY_PREFIX,
-            **env,
-        }
-        self.log_path = log_path
-        self._log = open(log_path, "wb")  # noqa: SIM115  (closed in stop())
-        self.process = subprocess.Popen(
-            [
-                str(Path(sys.executable).with_name("gunicorn")),
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--workers",
-                str(workers),
-                "--timeout",
-                "120",
-                "config.wsgi:application",
-            ],
-            cwd=Path(__file__).resolve().parents[2],
-            env=full_env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def wait_ready(self, timeout_s: float = 30) -> "Gunicorn":
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited:\n{self.log()}")
-            try:
-                requests.options(f"{self.url}/api/v1/videos/uploads/", timeout=5)
-                return self
-            except (requests.ConnectionError, requests.Timeout):
-                time.sleep(0.1)
-        raise RuntimeError("gunicorn did not answer")
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")[-4000:]
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=15)
-        self._log.close()
-
-
 @pytest.fixture
 def start_gunicorn(tmp_path):
-    servers: list[Gunicorn] = []
-
-    def start(*, workers: int = 1, env: dict[str, str] | None = None) -> Gunicorn:
-        server = Gunicorn(
-            workers=workers,
-            env=env or {},
-            log_path=tmp_path / f"gunicorn-{len(servers)}.log",
-        )
-        servers.append(server)
-        return server.wait_ready()
-
+    start, servers = gunicorn_starter(tmp_path, default_workers=1)
     yield start
     for server in servers:
         server.stop()
