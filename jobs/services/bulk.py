@@ -8,6 +8,7 @@ when, what, how many) and an admin LogEntry per job (its History page).
 
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
@@ -86,31 +87,40 @@ def _signature_label(signature: str) -> str:
     return signature if len(signature) <= 120 else signature[:117] + "…"
 
 
-def failure_group_retry(
-    *, signature: str, since: datetime, as_of: datetime, by: Any
+def _failure_group_act(
+    *,
+    action: str,
+    statuses: tuple[str, ...],
+    act: Callable[[str], Any],
+    signature: str,
+    since: datetime,
+    as_of: datetime,
+    by: Any,
 ) -> BulkOutcome:
-    """Retry the failed jobs of a group as it stood at `as_of` (each a new attempt, history kept)."""
+    """Apply `act` to each job of the group (as it stood at `as_of`) in `statuses`;
+    one history entry names the bulk action on every job it touched."""
     jobs = ops_selectors.failure_group_jobs(
         signature=signature, since=since, as_of=as_of
     )
-    outcome = BulkOutcome(action="retry")
-    for job_id in _limited_ids(jobs, statuses=(S.FAILED,)):
+    outcome = BulkOutcome(action=action)
+    for job_id in _limited_ids(jobs, statuses=statuses):
         try:
-            job_retry(job_id=job_id, retried_by=by)
+            act(job_id)
         except (JobStateConflict, ProcessingJob.DoesNotExist) as exc:
             outcome.skipped.append((job_id, str(exc) or "deleted meanwhile"))
         else:
             outcome.done.append(job_id)
     bulk_action_record(
         job_ids=outcome.done,
-        action="retry",
+        action=action,
         by=by,
-        summary=f"Bulk retry of failure group “{_signature_label(signature)}” "
+        summary=f"Bulk {action} of failure group “{_signature_label(signature)}” "
         f"({len(outcome.done)} jobs)",
         group=signature,
     )
     logger.info(
-        "failure_group_retried by=%s jobs=%d skipped=%d",
+        "failure_group_bulk_%s by=%s jobs=%d skipped=%d",
+        action,
         actor_name(by),
         len(outcome.done),
         len(outcome.skipped),
@@ -118,30 +128,34 @@ def failure_group_retry(
     return outcome
 
 
+def failure_group_retry(
+    *, signature: str, since: datetime, as_of: datetime, by: Any
+) -> BulkOutcome:
+    """Retry the failed jobs of a group as it stood at `as_of` (each a new attempt, history kept)."""
+    return _failure_group_act(
+        action="retry",
+        statuses=(S.FAILED,),
+        act=lambda job_id: job_retry(job_id=job_id, retried_by=by),
+        signature=signature,
+        since=since,
+        as_of=as_of,
+        by=by,
+    )
+
+
 def failure_group_cancel(
     *, signature: str, since: datetime, as_of: datetime, by: Any
 ) -> BulkOutcome:
     """Cancel the jobs of a group still waiting to retry (failed ones are already finished)."""
-    jobs = ops_selectors.failure_group_jobs(
-        signature=signature, since=since, as_of=as_of
-    )
-    outcome = BulkOutcome(action="cancel")
-    for job_id in _limited_ids(jobs, statuses=(S.RETRYING,)):
-        try:
-            job_cancel(job_id=job_id, cancelled_by=by)
-        except (JobStateConflict, ProcessingJob.DoesNotExist) as exc:
-            outcome.skipped.append((job_id, str(exc) or "deleted meanwhile"))
-        else:
-            outcome.done.append(job_id)
-    bulk_action_record(
-        job_ids=outcome.done,
+    return _failure_group_act(
         action="cancel",
+        statuses=(S.RETRYING,),
+        act=lambda job_id: job_cancel(job_id=job_id, cancelled_by=by),
+        signature=signature,
+        since=since,
+        as_of=as_of,
         by=by,
-        summary=f"Bulk cancel of failure group “{_signature_label(signature)}” "
-        f"({len(outcome.done)} jobs)",
-        group=signature,
     )
-    return outcome
 
 
 def _delete_unreferenced_files(files: list[dict[str, Any]]) -> tuple[int, int]:
