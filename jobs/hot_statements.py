@@ -41,22 +41,26 @@ def run(
     params: dict[str, Any],
     *,
     fetch: bool,
+    sql_again: str | None = None,
     using: str = DEFAULT_DB_ALIAS,
 ) -> tuple[Any, int]:
     """Run one statement; returns (its first row or None, rowcount).
 
     Outside a transaction the statement stands in for Django's per-request
     health check: a connection that died (database restart, idle timeout)
-    fails it, and it runs once more on a new connection. Only statements
-    safe to run twice belong here (reads, and updates conditional on the
-    row's state). Inside a transaction a lost connection is raised as is.
+    fails it, and it runs once more on a new connection. A connection can
+    also die after the statement committed but before its answer came
+    back: a write passes `sql_again`, the statement to send the second
+    time, which must also accept its first run's effect (reads send the
+    same). Inside a transaction a lost connection is raised as is.
     Parameters are given as the driver takes them: on PostgreSQL psycopg
     adapts Python values itself; elsewhere the caller prepares them.
     """
     db = connection(using)
     for attempt in (1, 2):
         try:
-            result = _execute_once(db, sql, params, fetch=fetch)
+            statement = sql if attempt == 1 else (sql_again or sql)
+            result = _execute_once(db, statement, params, fetch=fetch)
         except (OperationalError, InterfaceError):
             if attempt == 2 or db.in_atomic_block:
                 raise

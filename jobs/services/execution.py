@@ -31,7 +31,7 @@ S = ProcessingJob.Status
 
 
 @functools.cache
-def _claim_sql(vendor: str, *, respect_pause: bool) -> str:
+def _claim_sql(vendor: str, *, respect_pause: bool, again: bool = False) -> str:
     # One statement claims the row and reads what the job needs, and it
     # checks the pause flag too: no extra round trip on the hot path. The
     # statuses are our own constants, written into the text: fewer
@@ -45,27 +45,47 @@ def _claim_sql(vendor: str, *, respect_pause: bool) -> str:
         if respect_pause
         else ""
     )
+    claimable = (
+        f"status IN ('{S.QUEUED.value}', '{S.RETRYING.value}', '{S.RUNNING.value}') "
+        f"AND attempts <= max_retries {pause_check}"
+    )
+    attempts = "attempts + 1"
+    if again:
+        # Sent again on a new connection after the first connection died
+        # with no answer: the first may have committed. A row this very
+        # claim (this worker, this timestamp) already holds is answered
+        # as claimed, its attempt counted once.
+        ours = (
+            f"status = '{S.RUNNING.value}' AND worker = %(worker)s "
+            "AND started_at = %(now)s"
+        )
+        attempts = f"CASE WHEN {ours} THEN attempts ELSE attempts + 1 END"
+        claimable = f"(({claimable}) OR ({ours}))"
     return (
-        f"UPDATE {table} SET status = '{S.RUNNING.value}', attempts = attempts + 1, "
+        f"UPDATE {table} SET status = '{S.RUNNING.value}', attempts = {attempts}, "
         "worker = %(worker)s, started_at = %(now)s, heartbeat_at = %(now)s, "
         "progress = 0, progress_message = '' "
-        "WHERE id = %(id)s AND dispatch_generation = %(generation)s "
-        f"AND status IN ('{S.QUEUED.value}', '{S.RETRYING.value}', '{S.RUNNING.value}') "
-        f"AND attempts <= max_retries {pause_check}"
+        f"WHERE id = %(id)s AND dispatch_generation = %(generation)s AND {claimable} "
         "RETURNING job_type, queue, params, content_type_id, object_id, attempts, "
         "max_retries, task_id"
     )
 
 
 @functools.cache
-def _complete_sql(vendor: str) -> str:
+def _complete_sql(vendor: str, *, again: bool = False) -> str:
     table = connections[DEFAULT_DB_ALIAS].ops.quote_name(ProcessingJob._meta.db_table)
+    running = f"status = '{S.RUNNING.value}'"
+    if again:
+        # As for the claim: the first send may have committed.
+        running = (
+            f"({running} OR (status = '{S.COMPLETED.value}' "
+            "AND completed_at = %(now)s))"
+        )
     return (
         f"UPDATE {table} SET status = '{S.COMPLETED.value}', result = %(result)s, "
         "progress = 100, completed_at = %(now)s, heartbeat_at = %(now)s, "
         "error_message = '', traceback = '' "
-        "WHERE id = %(id)s AND dispatch_generation = %(generation)s "
-        f"AND status = '{S.RUNNING.value}'"
+        f"WHERE id = %(id)s AND dispatch_generation = %(generation)s AND {running}"
     )
 
 
@@ -101,6 +121,7 @@ def job_claim(
         _claim_sql(db.vendor, respect_pause=respect_pause),
         {**_db_values(db, job_id=job_id, generation=generation), "worker": worker},
         fetch=True,
+        sql_again=_claim_sql(db.vendor, respect_pause=respect_pause, again=True),
     )
     if row is None:
         _explain_unclaimed(
@@ -204,7 +225,12 @@ def job_complete(*, job_id: str, generation: int, result: Any) -> bool:
     params["result"] = ProcessingJob._meta.get_field("result").get_db_prep_value(
         result, db
     )
-    _, updated = hot_statements.run(_complete_sql(db.vendor), params, fetch=False)
+    _, updated = hot_statements.run(
+        _complete_sql(db.vendor),
+        params,
+        fetch=False,
+        sql_again=_complete_sql(db.vendor, again=True),
+    )
     if not updated:
         logger.info("job_result_discarded job_id=%s reason=no-longer-running", job_id)
     return bool(updated)

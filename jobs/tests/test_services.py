@@ -407,6 +407,81 @@ def test_claim_and_completion_survive_a_database_connection_that_died():
     assert (job.status, job.attempts, job.result) == (S.COMPLETED, 1, {"n": 1})
 
 
+@pytest.fixture
+def lose_next_answer(monkeypatch):
+    """lose_next_answer(): the next hot statement runs and commits on the real
+    database, then its connection dies before the answer arrives (a crash at
+    the worst moment). Returns the statements whose answer was lost."""
+    from django.db import OperationalError
+    from django.db import connection
+
+    from jobs import hot_statements
+
+    real_execute = hot_statements._execute_once
+    armed: list[bool] = []
+    lost: list[str] = []
+
+    def execute(db, sql, params, *, fetch):
+        result = real_execute(db, sql, params, fetch=fetch)
+        if armed:
+            armed.clear()
+            lost.append(sql)
+            if connection.vendor == "postgresql":
+                database_session_terminate()
+            raise OperationalError("server closed the connection unexpectedly")
+        return result
+
+    monkeypatch.setattr(hot_statements, "_execute_once", execute)
+
+    def arm() -> list[str]:
+        armed.append(True)
+        return lost
+
+    return arm
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_claim_whose_answer_was_lost_counts_its_attempt_once(lose_next_answer):
+    """Sent again on a new connection, the claim finds its own committed first run:
+    the job runs as attempt 1 (a job without retries is not failed as redelivered)."""
+    job = ProcessingJobFactory(status=S.QUEUED, max_retries=0)
+    lost = lose_next_answer()
+
+    context = services.job_claim(job_id=str(job.id), generation=0, worker="w1")
+
+    assert len(lost) == 1, "the fault was not injected"
+    assert context is not None and context.attempt == 1
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.worker) == (S.RUNNING, 1, "w1")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_completion_whose_answer_was_lost_is_reported_done(lose_next_answer):
+    job = ProcessingJobFactory(status=S.QUEUED)
+    services.job_claim(job_id=str(job.id), generation=0, worker="w1")
+    lost = lose_next_answer()
+
+    done = services.job_complete(job_id=str(job.id), generation=0, result={"n": 2})
+
+    assert len(lost) == 1, "the fault was not injected"
+    assert done is True
+    job.refresh_from_db()
+    assert (job.status, job.result, job.attempts) == (S.COMPLETED, {"n": 2}, 1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_another_deliverys_claim_is_not_taken_for_ours(lose_next_answer):
+    """The second send recognises only its own first run: a job some other worker
+    claimed meanwhile stays theirs (past its attempt limit, it is not run again)."""
+    job = ProcessingJobFactory(status=S.QUEUED, max_retries=0)
+    services.job_claim(job_id=str(job.id), generation=0, worker="w-other")
+    lose_next_answer()
+
+    assert services.job_claim(job_id=str(job.id), generation=0, worker="w1") is None
+    job.refresh_from_db()
+    assert job.worker != "w1"
+
+
 @postgres_only
 def test_claim_and_completion_are_prepared_once_per_connection():
     first, second = ProcessingJobFactory.create_batch(2, status=S.QUEUED)
